@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .tinynet import side
+from .arrays import flat, init_and_grads
+from .registry import ProbeContext, ProbeOutput, probe
 
 SHAPES = [(4, 3), (5,)]
 
@@ -36,29 +35,30 @@ def _momentum_class(ms: Any) -> Any:
     return MomentumOpt
 
 
-def small_ops_graph(rt: Any, inputs: Any) -> dict[str, list]:
+@probe
+def small_ops_graph(ctx: ProbeContext) -> ProbeOutput:
     """The small-operator Momentum subclass, compiled in graph mode, vs torch SGD(momentum=0.9,
-    weight_decay=0.01) with ExponentialLR(0.95); MindSpore gets the same rates as a list."""
-    rng = np.random.default_rng(inputs.seed)
-    init = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
-    grads = [[rng.standard_normal(s).astype(np.float32) for s in SHAPES] for _ in range(inputs.steps)]
-    torch, ms = rt.torch, rt.mindspore
-    with side("torch"):
-        ps = [torch.nn.Parameter(torch.tensor(a.copy())) for a in init]
+    weight_decay=0.01) with ExponentialLR(0.95); MindSpore gets the same rates as a list. Both
+    sides apply the same seeded gradients to `weight` [4, 3] and `bias` [5] and return both
+    parameters, flattened, after each update."""
+    init, grads = init_and_grads(ctx.inputs.seed, ctx.inputs.steps, SHAPES)
+    torch, ms = ctx.torch, ctx.mindspore
+    with ctx.side("torch"):
+        ps = [ctx.torch_param(a) for a in init]
         opt = torch.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01)
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)
         t = []
         for gs in grads:
             for p, g in zip(ps, gs, strict=True):
-                p.grad = torch.tensor(g)
+                p.grad = ctx.torch_tensor(g)
             opt.step()
             sched.step()
-            t.append(np.concatenate([p.detach().numpy().ravel() for p in ps]))
-    with side("mindspore"):
-        ps = [ms.Parameter(ms.Tensor(a.copy()), name=n) for a, n in zip(init, ["weight", "bias"], strict=True)]
-        opt = _momentum_class(ms)(ps, [0.05 * 0.95**k for k in range(inputs.steps)], 0.9, weight_decay=0.01)
+            t.append(flat(ctx.numpy(p) for p in ps))
+    with ctx.side("mindspore"):
+        ps = [ctx.ms_param(a, n) for a, n in zip(init, ["weight", "bias"], strict=True)]
+        opt = _momentum_class(ms)(ps, [0.05 * 0.95**k for k in range(ctx.inputs.steps)], 0.9, weight_decay=0.01)
         m = []
         for gs in grads:
-            opt(tuple(ms.Tensor(g) for g in gs))
-            m.append(np.concatenate([p.asnumpy().ravel() for p in ps]))
-    return {"torch": t, "mindspore": m, "labels": ["weight[0]", "weight[1]", "bias[0]"]}
+            opt(tuple(ctx.ms_tensor(g) for g in gs))
+            m.append(flat(ctx.numpy(p) for p in ps))
+    return ProbeOutput(torch=t, mindspore=m, labels=["weight[0]", "weight[1]", "bias[0]"])
