@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from .load import KB_ROOT, KBLoadError, load_kb
@@ -13,15 +12,24 @@ from .load import KB_ROOT, KBLoadError, load_kb
 SCHEMA_PATH = KB_ROOT / "entry.schema.json"
 
 
-def _load(args: argparse.Namespace):
-    files = [Path(f) for f in args.files] if args.files else None
-    return load_kb(Path(args.kb), resolve_apis=not getattr(args, "no_resolve", False), files=files)
+def _files(args: argparse.Namespace) -> list[Path] | None:
+    return [Path(f) for f in args.files] if args.files else None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    entries = _load(args)
-    checks = sum(len(le.entry.checks) for le in entries)
-    print(f"ok: {len(entries)} entries, {checks} checks, every API resolves")
+    entries = load_kb(Path(args.kb), files=_files(args))
+    checks = sum(len(le.checks) for le in entries)
+    if not args.no_resolve:
+        from .introspect import describe_apis
+        from .verify.pipeline import api_errors
+        from .verify.tasks import apis_of
+
+        apis = sorted({a for le in entries for a in apis_of(le)})
+        errors = api_errors(entries, describe_apis(apis))
+        if errors:
+            raise KBLoadError(errors)
+    resolved = "every API resolves" if not args.no_resolve else "APIs not resolved (--no-resolve)"
+    print(f"ok: {len(entries)} entries, {checks} checks, {resolved}")
     return 0
 
 
@@ -30,48 +38,45 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from .load import check_apis
-    from .verify import cache
-    from .verify.run import VerificationFailed, verify
+    from .verify import Settings, Verification, VerificationFailed, verify_kb
 
-    t0 = time.perf_counter()
-    files = [Path(f) for f in args.files] if args.files else None
-    entries = load_kb(Path(args.kb), resolve_apis=False, files=files)
-    # Cached results were measured on these very APIs: resolve (and import) only for the rest.
-    check_apis([le for le in entries if args.force or cache.read(le) is None])
-    if args.only:
-        unknown = set(args.only) - {le.entry.id for le in entries}
-        if unknown:
-            print(f"error: no entry with id {', '.join(sorted(unknown))}", file=sys.stderr)
-            return 2
-        entries = [le for le in entries if le.entry.id in args.only]
+    settings = Settings(
+        force=args.force, workers=args.workers, check_timeout=args.timeout, total_timeout=args.total_timeout
+    )
     console = Console(stderr=True)
-    rows = []
-    with Progress(console=console, transient=True, disable=args.quiet) as progress:
-        task = progress.add_task("verifying", total=len(entries))
+    failed: VerificationFailed | None = None
+    verification: Verification | None = None
+    with Progress(console=console, transient=True, disable=args.quiet) as bar:
+        task = bar.add_task("verifying", total=None)
 
-        def done(le, res):
-            rows.append((le.entry.id, res))
-            progress.update(task, advance=1, description=f"verified {le.entry.id}")
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"verified {label}")
 
-        failed: VerificationFailed | None = None
         try:
-            verify(entries, force=args.force, on_entry=done)
+            verification = verify_kb(
+                Path(args.kb), files=_files(args), only=args.only, settings=settings, progress=progress
+            )
         except VerificationFailed as exc:
-            failed = exc
-    table = Table(title="refmap verify")
-    for col in ("entry", "checks", "passed", "time (s)", "source"):
-        table.add_column(col, justify="right" if col in ("checks", "passed", "time (s)") else "left")
-    for eid, res in rows:
-        passed = sum(r.passed for r in res.checks)
-        table.add_row(eid, str(len(res.checks)), str(passed), f"{res.wall_s:.2f}", "cache" if res.cached else "run")
+            failed, verification = exc, exc.verification
+    if verification is None:  # pragma: no cover - VerificationFailed always carries the results
+        raise RuntimeError("verification produced no results")
+    rows = verification.entries
     if not args.quiet:
+        table = Table(title="refmap verify")
+        for col in ("entry", "checks", "passed", "run", "time (s)"):
+            table.add_column(col, justify="left" if col == "entry" else "right")
+        for eid, res in rows.items():
+            fresh = sum(not c.cached for c in res.checks)
+            table.add_row(
+                eid, str(len(res.checks)), str(sum(c.passed for c in res.checks)), str(fresh), f"{res.wall_s:.2f}"
+            )
         console.print(table)
-    total = sum(len(r.checks) for _, r in rows)
-    ok = sum(c.passed for _, r in rows for c in r.checks)
-    env = next((r.checks[0].env.label() for _, r in rows if r.checks), "no checks")
+    total = sum(len(r.checks) for r in rows.values())
+    ok = sum(c.passed for r in rows.values() for c in r.checks)
+    fresh = sum(not c.cached for r in rows.values() for c in r.checks)
     print(
-        f"{len(rows)} entries, {total} checks, {ok} passed, {total - ok} failed in {time.perf_counter() - t0:.1f} s ({env})"
+        f"{len(rows)} entries, {total} checks, {ok} passed, {total - ok} failed, {fresh} run afresh "
+        f"in {verification.wall_s:.1f} s ({verification.environment.label()})"
     )
     if failed:
         print(str(failed), file=sys.stderr)
@@ -83,9 +88,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .coverage import report
+    from .introspect.coverage import report
 
-    rows = report(_load(args))
+    rows = report(load_kb(Path(args.kb), files=_files(args)))
     table = Table(title="public optimizers and schedules of the installed frameworks")
     for col in ("kind", "API", "entry"):
         table.add_column(col)
@@ -103,9 +108,9 @@ def cmd_mutants(args: argparse.Namespace) -> int:
 
     from .mutants import run
 
-    entries = _load(args)
+    entries = load_kb(Path(args.kb), files=_files(args))
     console = Console(stderr=True)
-    total = sum(len(le.entry.checks) for le in entries)
+    total = sum(len(le.checks) for le in entries)
     with Progress(console=console, transient=True, disable=args.quiet) as progress:
         task = progress.add_task("mutants", total=None)
         results = run(entries, on_result=lambda m: progress.update(task, advance=1, description=f"{m.entry}/{m.check}"))
@@ -119,13 +124,17 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return 1 if survivors else 0
 
 
-def cmd_schema(args: argparse.Namespace) -> int:
+def schema_text() -> str:
     from .schema import Entry
 
     schema = Entry.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "refmap knowledge-base entry"
-    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = schema_text()
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -135,15 +144,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .verify import PoolError, StoreError
+    from .verify.measure.runtime import DeviceError
+
     parser = argparse.ArgumentParser(prog="python -m refmap", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--kb", default=argparse.SUPPRESS, help="knowledge-base folder (default: the packaged one)")
     common.add_argument(
-        "--files",
-        nargs="+",
-        default=argparse.SUPPRESS,
-        metavar="YAML",
-        help="load only these entry files (while writing them)",
+        "--files", nargs="+", default=argparse.SUPPRESS, metavar="YAML", help="load only these entry files"
     )
     parser.add_argument("--kb", default=str(KB_ROOT), help=argparse.SUPPRESS)
     parser.set_defaults(files=None)
@@ -152,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-resolve", action="store_true", help="skip importing the frameworks")
     p.set_defaults(fn=cmd_check)
     p = sub.add_parser("verify", parents=[common], help="run every check in both frameworks (cached)")
-    p.add_argument("--force", action="store_true", help="ignore the cache and re-run every check")
+    p.add_argument("--force", action="store_true", help="ignore cached measurements and run every check again")
     p.add_argument("--only", nargs="+", metavar="ID", help="verify only these entries")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    p.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds one check may take (default 300)")
+    p.add_argument("--total-timeout", type=float, default=3600.0, help="seconds the whole run may take")
     p.set_defaults(fn=cmd_verify)
     p = sub.add_parser(
         "coverage", parents=[common], help="list every public optimizer/schedule and the entry that documents it"
@@ -173,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     except KBLoadError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except (DeviceError, PoolError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: workers stopped, nothing more was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .load import LoadedEntry, load_kb
-from .verify.run import VerificationFailed, code_of, verify
+from .verify import Settings, VerificationFailed, verify_entries
 
 # Arguments whose perturbation must change a trajectory or schedule that a check claims is equal.
 PERTURBABLE = (
@@ -122,54 +122,88 @@ def perturbations(code: str, schedule: bool = False) -> list[tuple[str, str]]:
     return out
 
 
+def _entry_doc(le: LoadedEntry, mutant_id: str, cp_index: int, check: dict[str, Any]) -> dict[str, Any]:
+    """The entry reduced to one counterpart holding only `check` (defaults already applied)."""
+    doc = le.entry.model_dump(mode="json", exclude_none=True)
+    cp = doc["counterparts"][cp_index]
+    cp = {k: v for k, v in cp.items() if k not in ("checks", "check_defaults")}
+    # the other statements may cite checks this copy no longer has
+    cp["differences"] = [d if isinstance(d, str) else d["text"] for d in cp.get("differences", [])]
+    cp["params"] = [{k: v for k, v in r.items() if k != "proof"} for r in cp.get("params", [])]
+    if isinstance(cp.get("summary"), dict):
+        cp["summary"] = cp["summary"]["text"]
+    cp.pop("trap", None)
+    cp["checks"] = [check]
+    out = {k: v for k, v in doc.items() if k not in ("counterparts", "check_defaults", "see_also")}
+    return {**out, "id": mutant_id, "counterparts": [cp]}
+
+
 def mutants_of(le: LoadedEntry) -> Iterator[tuple[Mutant, list[dict[str, Any]]]]:
     """(mutant, entry documents holding only the mutated check).
 
-    A flipped claim has one document. A perturbed recipe has one per perturbable argument, tried in
-    order: the mutant survives only if the check is blind to every one of them (an argument that a
-    scheduler overrides, say, may rightly not matter)."""
-    doc = le.entry.model_dump(mode="json")
-    for i, check in enumerate(le.entry.checks):
-        base = doc["checks"][i]
-        expect, how = _flip(base["expect"])
-        yield Mutant(le.entry.id, check.name, how), [{**doc, "checks": [{**base, "expect": expect}]}]
-        if check.expect.equal is None or check.function is not None:
+    A flipped claim has one document. A perturbed recipe has one per perturbable argument: the mutant
+    survives only if the check is blind to every one of them (an argument that a scheduler
+    overrides, say, may rightly not matter)."""
+    for spec in le.checks:
+        base = spec.check.model_dump(mode="json", exclude_none=True)
+        base.update(inputs=spec.inputs.model_dump(mode="json"), mindspore_mode=spec.mode)
+        base["inputs"]["params"] = list(base["inputs"]["params"])
+        expect, how = _flip(spec.expect.model_dump(mode="json", exclude_none=True))
+        yield Mutant(le.entry.id, spec.name, how), [_entry_doc(le, "", spec.cp_index, {**base, "expect": expect})]
+        if spec.expect.equal is None or spec.code is None:
             continue
-        code = code_of(le, check)
-        bumps = perturbations(code["mindspore"], schedule=le.entry.kind == "schedule")
+        bumps = perturbations(spec.code.mindspore, schedule=le.entry.kind == "schedule")
         if not bumps:
             continue
         docs = []
         for new_code, _ in bumps:
-            mutated = {k: v for k, v in base.items() if k not in ("recipe", "torch", "mindspore")}
-            mutated.update(recipe=False, torch=code["torch"], mindspore=new_code)
-            docs.append({**doc, "checks": [mutated]})
-        yield Mutant(le.entry.id, check.name, bumps[0][1]), docs
+            mutated = {k: v for k, v in base.items() if k not in ("runs", "torch", "mindspore")}
+            mutated.update(
+                torch=spec.code.torch, mindspore=new_code, expect=spec.expect.model_dump(mode="json", exclude_none=True)
+            )
+            docs.append(_entry_doc(le, "", spec.cp_index, mutated))
+        yield Mutant(le.entry.id, spec.name, bumps[0][1]), docs
 
 
-def run(entries: list[LoadedEntry], on_result=None) -> list[Mutant]:
+def run(entries: list[LoadedEntry], on_result: Callable[[Mutant], None] | None = None) -> list[Mutant]:
+    """Every mutant of every check, verified in one pool; flipped claims are judged from the cache."""
     yaml = YAML(typ="safe")
     yaml.default_flow_style = False
-    results = []
-    section = {"optimizer": "optimizers", "schedule": "schedules", "concept": "concepts"}
+    section = {"optimizer": "optimizers", "schedule": "schedules", "concept": "concepts", "setup": "setups"}
+    plan: list[tuple[Mutant, list[str]]] = []
     with tempfile.TemporaryDirectory(prefix="refmap-mutants-") as tmp:
+        root = Path(tmp)
+        n = 0
         for le in entries:
-            for n, (m, docs) in enumerate(mutants_of(le)):
-                m.caught, m.detail = False, "verification still passed"
-                for k, doc in enumerate(docs):
-                    root = Path(tmp) / f"{le.entry.id}-{n}-{k}"
-                    path = root / section[le.entry.kind] / f"{le.entry.id}.yaml"
-                    path.parent.mkdir(parents=True)
+            for m, docs in mutants_of(le):
+                ids = []
+                for doc in docs:
+                    n += 1
+                    doc["id"] = f"m{n}"
+                    path = root / section[le.entry.kind] / f"m{n}.yaml"
+                    path.parent.mkdir(parents=True, exist_ok=True)
                     with path.open("w", encoding="utf-8") as f:
                         yaml.dump(doc, f)
-                    try:
-                        verify(load_kb(root, resolve_apis=False), force=True, store=False)
-                    except VerificationFailed as exc:
-                        m.caught, m.detail = True, exc.lines[0].split(": ", 1)[-1]
-                        if k:
-                            m.mutation += f" (blind to it; caught by the next argument, try {k + 1})"
-                        break
-                results.append(m)
-                if on_result:
-                    on_result(m)
+                    ids.append(doc["id"])
+                plan.append((m, ids))
+        mutated = load_kb(root)
+        try:
+            verification = verify_entries(mutated, Settings(persist=False))
+        except VerificationFailed as exc:
+            assert exc.verification is not None
+            verification = exc.verification
+    results = []
+    for m, ids in plan:
+        outcomes = [verification.entries[i].checks[0] for i in ids]
+        failed = [k for k, r in enumerate(outcomes) if not r.passed]
+        m.caught = bool(failed)
+        if failed:
+            m.detail = outcomes[failed[0]].outcome
+            if failed[0]:
+                m.mutation += f" (blind to it; caught by the next argument, try {failed[0] + 1})"
+        else:
+            m.detail = "verification still passed"
+        results.append(m)
+        if on_result:
+            on_result(m)
     return results

@@ -22,8 +22,8 @@ def test_perturb_changes_the_first_meaningful_argument():
 
 
 @pytest.mark.slow
-def test_every_mutant_of_the_fixture_kb_is_caught(kb: Path):
-    results = run(load_kb(kb))
+def test_every_mutant_of_the_fixture_kb_is_caught(warm_kb: Path):
+    results = run(load_kb(warm_kb))
     assert len(results) == 5  # 3 flipped claims + 2 perturbed recipes
     assert all(m.caught for m in results), [(m.entry, m.check, m.mutation) for m in results if not m.caught]
     perturbed = [m for m in results if m.mutation.startswith("mindspore ")]
@@ -34,9 +34,9 @@ def test_every_mutant_of_the_fixture_kb_is_caught(kb: Path):
 
 
 @pytest.mark.slow
-def test_cli_reports_counts(kb: Path):
+def test_cli_reports_counts(warm_kb: Path):
     proc = subprocess.run(
-        [sys.executable, "-m", "refmap", "mutants", "--kb", str(kb), "--quiet"], capture_output=True, text=True
+        [sys.executable, "-m", "refmap", "mutants", "--kb", str(warm_kb), "--quiet"], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 mutants of 3 checks in 2 entries: 5 caught, 0 survived" in proc.stdout

@@ -9,7 +9,7 @@ import importlib
 import inspect
 from collections.abc import Iterable
 
-from .load import LoadedEntry
+from ..load import LoadedEntry
 
 # Where each framework keeps its public optimizers and schedules, and the base class that marks one.
 # (module, base class path or None for "every public function in __all__")
@@ -61,7 +61,7 @@ def covered(entries: Iterable[LoadedEntry]) -> dict[str, str]:
     out: dict[str, str] = {}
     for le in entries:
         e = le.entry
-        for api in [e.torch_api, *(cp.api for cp in e.counterparts)]:
+        for api in [e.torch_api, *e.involves, *(cp.api for cp in e.counterparts)]:
             if api:
                 out.setdefault(api, e.id)
     return out

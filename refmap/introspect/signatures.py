@@ -1,4 +1,8 @@
-"""Constructor arguments and defaults read from the installed APIs, never typed by hand."""
+"""Constructor arguments and defaults read from the installed APIs, never typed by hand.
+
+Runs where the frameworks are imported (a verification worker, or `python -m refmap check`); the
+result is stored with the verification results, so pages render without importing anything.
+"""
 
 from __future__ import annotations
 
@@ -49,28 +53,3 @@ def arguments(api: str) -> dict[str, str]:
         else:
             out[name] = repr(p.default)
     return out
-
-
-def table_drift(torch_api: str | None, ms_api: str | None, rows: list[tuple[str | None, str | None]]) -> list[str]:
-    """Problems with a parameter table: installed arguments without a row, rows for arguments
-    the installed API does not have. Empty when the table matches both signatures."""
-    problems = []
-    for side, api, names in (
-        ("torch", torch_api, [t for t, _ in rows if t]),
-        ("mindspore", ms_api, [m for _, m in rows if m]),
-    ):
-        if not api:
-            if names:
-                problems.append(f"{side} arguments {names} listed, but there is no {side} API")
-            continue
-        have = list(arguments(api))
-        missing = [n for n in have if n not in names]
-        stale = [n for n in names if n not in have]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if missing:
-            problems.append(f"{api} has arguments with no row: {', '.join(missing)}")
-        if stale:
-            problems.append(f"rows name arguments that {api} does not have: {', '.join(stale)}")
-        if dup:
-            problems.append(f"{side} arguments listed twice: {', '.join(dup)}")
-    return problems

@@ -1,6 +1,9 @@
-"""Step 1 of the data flow: YAML files -> validated entries, or located errors."""
+"""Step 1 of the data flow: YAML files -> validated entries with resolved checks, or located errors.
+
+Framework-free: nothing here imports torch or MindSpore.
+"""
 
 from .errors import KBError, KBLoadError
-from .kb import KB_ROOT, LoadedEntry, check_apis, load_file, load_kb
+from .kb import KB_ROOT, CheckSpec, LoadedEntry, load_file, load_kb
 
-__all__ = ["KB_ROOT", "check_apis", "KBError", "KBLoadError", "LoadedEntry", "load_file", "load_kb"]
+__all__ = ["KB_ROOT", "CheckSpec", "KBError", "KBLoadError", "LoadedEntry", "load_file", "load_kb"]

@@ -8,7 +8,6 @@ hostile file can neither run code nor blow up memory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -17,7 +16,6 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import KBError, field_path
 
-MAX_BYTES = 256 * 1024
 MAX_DEPTH = 24
 MAX_NODES = 20_000
 
@@ -101,18 +99,12 @@ def _locator(root: Any) -> Locator:
     return locate
 
 
-def read_yaml(path: Path, display: str) -> tuple[Any, Locator, list[KBError]]:
-    """Return (plain data, locator, errors). On any error the data is None."""
+def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
+    """Return (plain data, locator, errors) for a file's bytes. On any error the data is None."""
 
     def fail(msg: str, line: int = 1, col: int = 1, field: str = "") -> tuple[Any, Locator, list[KBError]]:
         return None, lambda loc: (1, 1), [KBError(display, line, col, field, msg)]
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return fail(f"cannot read file: {exc.strerror}")
-    if len(raw) > MAX_BYTES:
-        return fail(f"file is {len(raw)} bytes; the limit is {MAX_BYTES}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -15,8 +15,9 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from ..load import KB_ROOT, KBLoadError
-from ..verify.run import VerificationFailed
-from ..verify.runtime import DeviceError
+from ..verify import PoolError, Settings, StoreError, VerificationFailed
+from ..verify.measure.runtime import DeviceError
+from . import locations
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,8 @@ def _generate(app: Sphinx) -> None:
     kb = Path(app.config.refmap_kb or KB_ROOT)
     try:
         examples = Path(app.srcdir) / app.config.refmap_examples if app.config.refmap_examples else None
-        rep = generate(out, kb, force=app.config.refmap_force, examples_dir=examples)
-    except (KBLoadError, VerificationFailed, DeviceError) as exc:
+        rep = generate(out, kb, settings=Settings(force=app.config.refmap_force), examples_dir=examples)
+    except (KBLoadError, VerificationFailed, DeviceError, PoolError, StoreError) as exc:
         # One located line each, up front; the exception then stops the build.
         for line in getattr(exc, "errors", None) or getattr(exc, "lines", None) or [exc]:
             logger.error("[refmap] %s", line)
@@ -55,5 +56,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("refmap_force", False, "env")
     app.add_config_value("refmap_examples", "", "env")  # gallery sources, relative to the source dir
     app.connect("builder-inited", _generate)
+    app.connect("builder-inited", locations.install)
     app.setup_extension("refmap.render.gallery_guard")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

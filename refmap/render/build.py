@@ -1,7 +1,7 @@
-"""The whole pipeline for a site build: load -> verify (cached) -> render, or fail with every error.
+"""The pages of a site build: verify (cached) -> page data -> Markdown and figures, or fail with every error.
 
 Nothing is written unless every entry loads and every check holds. Pages whose inputs (entry,
-results, renderer code) are unchanged are reused from disk without importing the frameworks.
+results, renderer code) are unchanged are reused from disk.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..load import KB_ROOT, LoadedEntry, check_apis, load_kb
-from ..verify import cache
-from ..verify.results import EntryResults
-from ..verify.run import verify
+from ..load import KB_ROOT, LoadedEntry, load_kb
+from ..verify import Settings, verify_entries
 from .examples_index import for_apis, scan_all
+from .model import FIG_DIR, entry_page
 from .output import write_tree
-from .pages import FIG_DIR, Renderer
+from .pages import Renderer
 
 MANIFEST = ".refmap-manifest.json"
 RENDER_CODE = Path(__file__).resolve().parent
@@ -35,19 +34,16 @@ def _render_code_hash() -> str:
 class BuildReport:
     entries: int
     checks: int
-    verified: list[str]  # entry ids run afresh (the rest came from the cache)
+    verified: list[str]  # entry ids with checks run afresh (the rest came from the cache)
     rewritten: list[str]  # generated files whose bytes changed
-    results: dict[str, EntryResults]
 
 
 def generate(
-    out_dir: Path, kb_root: Path = KB_ROOT, *, force: bool = False, examples_dir: Path | None = None
+    out_dir: Path, kb_root: Path = KB_ROOT, *, settings: Settings | None = None, examples_dir: Path | None = None
 ) -> BuildReport:
-    entries = load_kb(kb_root, resolve_apis=False)
+    entries = load_kb(kb_root)
+    verification = verify_entries(entries, settings or Settings(), whole_kb=True)
     examples = scan_all(examples_dir) if examples_dir else []
-    misses = [le for le in entries if force or cache.read(le) is None]
-    check_apis(misses)  # imports the frameworks only when something must run
-    results = verify(entries, force=force)
     code = _render_code_hash()
     try:
         manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
@@ -58,18 +54,21 @@ def generate(
     keys: dict[str, str] = {}
     for le in entries:
         e = le.entry
-        mine = for_apis(examples, {a for a in [e.torch_api, *(cp.api for cp in e.counterparts)] if a})
+        res = verification.entries[e.id]
+        mine = for_apis(examples, {a for a in [e.torch_api, *e.involves, *(cp.api for cp in e.counterparts)] if a})
         ex_key = ";".join(f"{ex.stem}={ex.title}" for ex in mine)
-        key = hashlib.sha256(f"{le.digest}\n{results[le.entry.id].key}\n{code}\n{ex_key}".encode()).hexdigest()
-        keys[le.entry.id] = key
-        reused = (
-            _reuse(out_dir, le, manifest.get(le.entry.id)) if manifest.get(le.entry.id, {}).get("key") == key else None
-        )
+        data = res.model_dump_json(exclude={"checks": {"__all__": {"wall_s", "cached"}}})
+        key = hashlib.sha256(
+            f"{le.digest}\n{data}\n{verification.environment.label()}\n{code}\n{ex_key}".encode()
+        ).hexdigest()
+        keys[e.id] = key
+        previous = manifest.get(e.id, {})
+        reused = _reuse(out_dir, le, previous) if previous.get("key") == key else None
         if reused is None:
-            page, figures = renderer.entry_page(le, results[le.entry.id], mine)
-            reused = {f"{le.entry.id}.md": page, **{f"{FIG_DIR}/{n}": svg for n, svg in figures.items()}}
+            page, figures = renderer.entry_page(entry_page(le, res, verification.environment, mine))
+            reused = {f"{e.id}.md": page, **figures}
         files.update(reused)
-    files["index.md"] = renderer.overview(entries, results)
+    files["index.md"] = renderer.overview(entries, verification)
     manifest = {
         le.entry.id: {"key": keys[le.entry.id], "files": sorted(f for f in files if _owned_by(f, le))} for le in entries
     }
@@ -77,10 +76,9 @@ def generate(
     rewritten = write_tree(out_dir, files, ("*.md", f"{FIG_DIR}/*/*.svg"))
     return BuildReport(
         entries=len(entries),
-        checks=sum(len(r.checks) for r in results.values()),
-        verified=[eid for eid, r in results.items() if not r.cached],
+        checks=sum(len(r.checks) for r in verification.entries.values()),
+        verified=[eid for eid, r in verification.entries.items() if not r.cached],
         rewritten=rewritten,
-        results=results,
     )
 
 

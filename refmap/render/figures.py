@@ -28,7 +28,7 @@ RC: Any = {  # matplotlib types rcParams keys as a Literal union
 }
 
 
-def check_figure(r: CheckResult, kind: str) -> str | None:
+def check_figure(r: CheckResult) -> str | None:
     """SVG text, or None when the check has no series (it raised)."""
     if r.series is None:
         return None
@@ -43,7 +43,7 @@ def check_figure(r: CheckResult, kind: str) -> str | None:
             ax.plot(steps, [row[j] for row in s.torch], label=f"PyTorch{tail}", **TORCH_STYLE)
             ax.plot(steps, [row[j] for row in s.mindspore], label=f"MindSpore{tail}", **MS_STYLE)
         ax.set_xlabel("step")
-        ax.set_ylabel("learning rate" if kind == "schedule" else "value")
+        ax.set_ylabel("learning rate" if r.measure == "lr" else "value")
         ax.set_title("both frameworks, overlaid")
         handles, labels = ax.get_legend_handles_labels()
         ax.legend(handles[:4], labels[:4], fontsize=7, frameon=False)

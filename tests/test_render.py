@@ -1,0 +1,155 @@
+"""Rendering from stored results only: fast tests on fabricated measurements, no framework involved."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BLOCKER = """
+import sys
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "mindspore"):
+            raise ImportError(f"{name} is blocked: rendering must not import a framework")
+        return None
+sys.meta_path.insert(0, _Blocked())
+"""
+
+
+def text_of(page: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))).split())
+
+
+def test_site_renders_from_stored_results_with_frameworks_blocked(fabricated_kb: Path, tmp_path: Path):
+    """Every process of the build (workers included, were any started) fails to import torch or MindSpore."""
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCKER)
+    src = tmp_path / "site"
+    src.mkdir()
+    roots = Path(__file__).parent / "roots" / "test-site"
+    for f in roots.iterdir():
+        (src / f.name).write_text(f.read_text())
+    env = {**os.environ, "PYTHONPATH": str(blocker), "REFMAP_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "-q",
+            "-b",
+            "html",
+            "-D",
+            f"refmap_kb={fabricated_kb}",
+            str(src),
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = text_of(tmp_path / "out" / "reference" / "sgd-small.html")
+    assert "torch 2.13.0 · mindspore 2.10.0 · numpy 1.26.4 · torch on cpu, MindSpore on CPU" in page
+
+
+def test_pages_show_measurements_code_and_figures(fabricated_kb: Path, build_site):
+    site = build_site(fabricated_kb)
+    assert site.warnings == ""
+    page = text_of(site.out / "reference" / "sgd-small.html")
+    assert "Measured on torch 2.13.0 · mindspore 2.10.0" in page
+    assert "momentum equal (rtol=1e-05, atol=1e-06) 1e-09" in page  # verification row, from the stored result
+    code = html.unescape(re.sub(r"<[^>]+>", "", (site.out / "reference" / "sgd-small.html").read_text()))
+    assert "opt = mindspore.nn.SGD(params, learning_rate=0.1, momentum=0.9)" in code  # the code that ran
+    svgs = sorted((site.out / "_images").glob("*.svg"))
+    assert len(svgs) == 3
+    overview = text_of(site.out / "reference" / "index.html")
+    assert "3 checks in 2 entries; 3 passed" in overview
+
+
+def test_figure_axis_says_what_was_measured(fabricated_kb: Path, build_site, fabricate):
+    """A schedule driving an optimizer measures parameters, not learning rates, and says so."""
+    path = fabricated_kb / "schedules" / "steplr_small.yaml"
+    path.write_text(
+        path.read_text()
+        + """      - name: drives-sgd
+        description: The list drives nn.SGD.
+        measure: trajectory
+        inputs: {steps: 8}
+        torch: |
+          opt = torch.optim.SGD(params, lr=0.1)
+          scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        mindspore: |
+          lrs = mindspore.nn.dynamic_lr.piecewise_constant_lr([3, 6, 9], [0.1, 0.05, 0.025])
+          opt = mindspore.nn.SGD(params, learning_rate=lrs)
+        expect: {equal: {rtol: 1.0e-5, atol: 1.0e-6}}
+"""
+    )
+    fabricate(fabricated_kb)
+    site = build_site(fabricated_kb)
+    figures = site.src / "reference" / "_figures" / "steplr-small"
+    assert ">value<" in (figures / "drives-sgd.svg").read_text().replace("</text>", "<")
+    assert ">learning rate<" in (figures / "halves-every-3.svg").read_text().replace("</text>", "<")
+    page = text_of(site.out / "reference" / "steplr-small.html")
+    assert "PyTorch and MindSpore values overlaid" not in page  # alt text is an attribute, not text
+    raw = (site.out / "reference" / "steplr-small.html").read_text()
+    assert "check drives-sgd: PyTorch and MindSpore values overlaid" in raw
+    assert "check halves-every-3: PyTorch and MindSpore learning rates overlaid" in raw
+
+
+def test_kb_prose_is_inert(fabricated_kb: Path, build_site):
+    path = fabricated_kb / "optimizers" / "sgd_small.yaml"
+    evil = (
+        ":::{note} directive then ![img](https://evil.example/x.png) and [link](https://evil.example) "
+        "<script>alert(1)</script> {raw}`<b>x</b>` # heading $math$ *em* 1. list"
+    )
+    path.write_text(
+        path.read_text().replace("summary: A two-check fixture used by the test suite.", f"summary: {evil!r}")
+    )
+    site = build_site(fabricated_kb)
+    raw = (site.out / "reference" / "sgd-small.html").read_text()
+    assert "evil.example" not in re.findall(r'(?:src|href)="([^"]*)"', raw).__str__()
+    assert "<script>alert" not in raw and "<b>x</b>" not in raw and "<em>em</em>" not in raw
+    assert 'class="admonition' not in raw
+    page = text_of(site.out / "reference" / "sgd-small.html")
+    assert ":::{note} directive then ![img](https://evil.example/x.png) and [link](https://evil.example)" in page
+    assert "<script>alert(1)</script>" in page and "# heading $math$ *em* 1. list" in page
+
+
+def test_warning_from_kb_code_names_the_yaml_file(fabricated_kb: Path, build_site, fabricate):
+    path = fabricated_kb / "optimizers" / "sgd_small.yaml"
+    text = path.read_text().replace(
+        "opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n      mindspore",
+        "opt = torch.optim.SGD(params, lr=0.1, momentum=0.9) $$\n      mindspore",
+        1,
+    )
+    path.write_text(text)
+    fabricate(fabricated_kb)
+    from refmap.load import load_kb
+
+    (le,) = [x for x in load_kb(fabricated_kb) if x.entry.id == "sgd-small"]
+    where = le.where("counterparts", 0, "recipe", "torch")
+    site = build_site(fabricated_kb, refmap_force=False)
+    assert f"{where}: (in the generated page sgd-small.md)" in site.warnings, site.warnings
+
+
+def test_changed_expectation_is_judged_again_from_the_cache(fabricated_kb: Path, build_site, tmp_path: Path):
+    """No re-run: the stored measurement is held against the new claim, and the build fails."""
+    path = fabricated_kb / "optimizers" / "sgd_small.yaml"
+    path.write_text(
+        path.read_text().replace("expect: {differs: {min_abs: 1.0e-3}}", "expect: {differs: {min_abs: 5.0}}")
+    )
+    from refmap.render import RefmapBuildError
+
+    with pytest.raises(
+        RefmapBuildError, match=r"nesterov-is-not-plain .*expected differs \(max\|Δ\| ≥ 5\); measured max\|Δ\| 0\.5"
+    ):
+        build_site(fabricated_kb)
+    assert not (tmp_path / "site" / "reference").exists()
