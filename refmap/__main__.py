@@ -28,9 +28,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors = api_errors(entries, describe_apis(apis))
         if errors:
             raise KBLoadError(errors)
+    from .verify.evidence import unproven
+
+    missing = [(le, c) for le in entries for i in range(len(le.entry.counterparts)) for c in unproven(le, i)]
+    for le, c in missing:
+        print(f"{le.where(*c.loc)}: unproven {c.kind}: {c.text[:100]}")
     resolved = "every API resolves" if not args.no_resolve else "APIs not resolved (--no-resolve)"
-    print(f"ok: {len(entries)} entries, {checks} checks, {resolved}")
-    return 0
+    print(f"ok: {len(entries)} entries, {checks} checks, {resolved}; {len(missing)} statements without proof")
+    return 1 if (missing and args.strict) else 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -158,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", parents=[common], help="validate every entry and resolve every API; print all errors")
     p.add_argument("--no-resolve", action="store_true", help="skip importing the frameworks")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any statement has no proof")
     p.set_defaults(fn=cmd_check)
     p = sub.add_parser("verify", parents=[common], help="run every check in both frameworks (cached)")
     p.add_argument("--force", action="store_true", help="ignore cached measurements and run every check again")

@@ -105,11 +105,15 @@ class ParamSpec(Strict):
     grad_scale: Annotated[float, Field(gt=0, le=1e6)] = 1.0
 
 
+# Scales that expose scale effects (eps inside or outside a square root, relative thresholds): values
+# and gradients of order 1, 1e-2 and 1e-4, and a name MindSpore's weight-decay filter skips.
 DEFAULT_PARAMS = (
-    ParamSpec(name="weight", shape=[4, 3]),
-    ParamSpec(name="bias", shape=[5]),
+    ParamSpec(name="fc.weight", shape=[4, 3]),
+    ParamSpec(name="fc.bias", shape=[5], init_scale=0.01, grad_scale=0.01),
+    ParamSpec(name="norm.gamma", shape=[3], init_offset=1.0, init_scale=0.1, grad_scale=1e-4),
 )
 DEFAULT_STEPS = 30
+LONG_CHECK_STEPS = 200  # each counterpart runs at least one check this long, so slow drift shows
 
 
 class InputsPatch(Strict):
@@ -288,6 +292,10 @@ class Counterpart(Strict):
     )
     check_defaults: CheckDefaults | None = None
     checks: Annotated[list[Check], Field(max_length=200)] = Field(default_factory=list)
+    no_long_check: Text | None = Field(
+        default=None,
+        description=f"why no check runs {LONG_CHECK_STEPS}+ steps (every counterpart needs one so drift shows)",
+    )
 
     @model_validator(mode="after")
     def _api_matches_status(self) -> Counterpart:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..load import KB_ROOT, CheckSpec, KBError, KBLoadError, LoadedEntry, load_kb
+from . import evidence
 from .judge import failed, judge
 from .measure.raw import Raw
 from .pool import Outcome, WorkerPool, default_workers
@@ -191,6 +192,7 @@ def verify_entries(
             checks.append(r)
             if not r.passed:
                 lines.append(_failure_line(spec, r))
+        lines += evidence.errors(le, checks)
         results[le.entry.id] = EntryResults(
             entry=le.entry.id,
             checks=checks,

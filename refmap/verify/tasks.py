@@ -7,14 +7,10 @@ from .measure.task import Task
 from .perturb import torch_perturbations
 from .store import task_key
 
-# Sensitivity runs (perturbed torch arguments) are switched on with the evidence checks that use them.
-SENSITIVITY = False
-
-
 def task_for(spec: CheckSpec, expected_s: float = 1.0) -> Task:
     code = spec.code
     perturbations: tuple[tuple[str, str], ...] = ()
-    if SENSITIVITY and spec.expect.equal is not None and code is not None:
+    if spec.expect.equal is not None and code is not None:
         perturbations = tuple(torch_perturbations(code.torch))
     # Exactly what the measurement depends on (the name, description and expectation do not).
     torch_code = code.torch if code else None
