@@ -190,6 +190,17 @@ class Raises(Strict):
         return self
 
 
+def _literal(pattern: str) -> str | None:
+    """The plain text a regular expression matches, if it is just escaped text (`op \\[AdamW\\]`)."""
+    text = re.sub(r"\\(.)", r"\1", pattern)
+    return (
+        text
+        if re.escape(text).replace("\\ ", " ") == pattern.replace("\\ ", " ")
+        or not re.search(r"[.^$*+?{}\[\]|()\\]", pattern)
+        else None
+    )
+
+
 class Expect(Strict):
     """Exactly one of equal / differs / raises."""
 
@@ -217,7 +228,10 @@ class Expect(Strict):
             extra = ", non-finite expected" if self.differs.nonfinite else ""
             return f"differs (max|Δ| ≥ {self.differs.min_abs:g}{extra})"
         assert self.raises is not None
-        return f"{self.raises.side} raises {self.raises.exception} matching {self.raises.match!r}"
+        literal = _literal(self.raises.match)
+        if literal is not None:
+            return f"{self.raises.side} raises {self.raises.exception} with a message containing {literal!r}"
+        return f"{self.raises.side} raises {self.raises.exception} with a message matching /{self.raises.match}/"
 
 
 Mode = Literal["pynative", "graph"]
@@ -322,6 +336,9 @@ class Entry(Strict):
     )
     summary: Text
     see_also: list[Slug] = Field(default_factory=list, description="ids of related entries")
+    keywords: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,39}$")]] = Field(
+        default_factory=list, description="search terms readers use for this entry (e.g. 'warmup', 'weight decay')"
+    )
     check_defaults: CheckDefaults | None = None
     counterparts: Annotated[list[Counterpart], Field(min_length=1, max_length=16)]
     sources: list[Source] = Field(default_factory=list)

@@ -122,7 +122,10 @@ def fabricate_results(kb_root: Path) -> None:
             if spec.measure == "trajectory":
                 raw.mindspore = base.copy()
                 raw.mindspore[1:] += gap  # both start from the same parameters
-            store.write(task_for(spec).key, raw)
+            task = task_for(spec)
+            for arg, _ in task.perturbations:  # every argument visibly changes the torch run
+                raw.perturbed[arg] = base + 1.0
+            store.write(task.key, raw)
     store.write_environment(
         Environment(
             torch="2.13.0",

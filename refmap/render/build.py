@@ -50,13 +50,22 @@ def generate(
     except (OSError, ValueError):
         manifest = {}
     renderer = Renderer()
+    # links between entries depend on every entry's id, title, kind, APIs and see_also
+    related_key = hashlib.sha256(
+        json.dumps(
+            [
+                (le.entry.id, le.entry.title, le.entry.kind, le.entry.torch_api, le.entry.involves, le.entry.see_also)
+                for le in entries
+            ]
+        ).encode()
+    ).hexdigest()
     files: dict[str, str] = {}
     keys: dict[str, str] = {}
     for le in entries:
         e = le.entry
         res = verification.entries[e.id]
         mine = for_apis(examples, {a for a in [e.torch_api, *e.involves, *(cp.api for cp in e.counterparts)] if a})
-        ex_key = ";".join(f"{ex.stem}={ex.title}" for ex in mine)
+        ex_key = ";".join(f"{ex.stem}={ex.title}" for ex in mine) + "|" + related_key
         data = res.model_dump_json(exclude={"checks": {"__all__": {"wall_s", "cached"}}})
         key = hashlib.sha256(
             f"{le.digest}\n{data}\n{verification.environment.label()}\n{code}\n{ex_key}".encode()
@@ -65,7 +74,7 @@ def generate(
         previous = manifest.get(e.id, {})
         reused = _reuse(out_dir, le, previous) if previous.get("key") == key else None
         if reused is None:
-            page, figures = renderer.entry_page(entry_page(le, res, verification.environment, mine))
+            page, figures = renderer.entry_page(entry_page(le, res, verification.environment, mine, entries))
             reused = {f"{e.id}.md": page, **figures}
         files.update(reused)
     files["index.md"] = renderer.overview(entries, verification)

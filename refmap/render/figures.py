@@ -1,6 +1,10 @@
-"""Figures drawn at build time from measured data: both frameworks overlaid, plus |Δ| per step.
+"""Figures drawn at build time from measured data: both frameworks overlaid, plus |Δ| per step against
+the limit the check holds it to.
 
-SVG with a fixed hash salt and no date, so an unchanged measurement gives an unchanged file.
+SVG with a fixed hash salt and no date, so an unchanged measurement gives an unchanged file. Colours
+tell coordinates apart (Okabe–Ito, readable with colour-vision deficiencies); line style tells the
+frameworks apart (PyTorch solid, MindSpore dashed). The stylesheet inverts the figures in dark mode,
+so they are drawn on white.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..verify.results import CheckResult  # noqa: E402
 
-TORCH_STYLE = dict(color="#d9480f", linewidth=2.2, alpha=0.85)
-MS_STYLE = dict(color="#1864ab", linewidth=1.4, linestyle="--", marker=".", markersize=4)
+PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9"]
+LIMIT_COLOUR = "#c92a2a"
 RC: Any = {  # matplotlib types rcParams keys as a Literal union
     "svg.hashsalt": "refmap",
     "svg.fonttype": "none",  # text as text, not glyph paths: a third of the size
@@ -25,7 +29,9 @@ RC: Any = {  # matplotlib types rcParams keys as a Literal union
     "axes.spines.right": False,
     "figure.facecolor": "white",
     "axes.facecolor": "white",
+    "path.simplify": True,
 }
+MARKERS_UP_TO = 40  # steps; beyond, per-point markers only add weight
 
 
 def check_figure(r: CheckResult) -> str | None:
@@ -38,24 +44,42 @@ def check_figure(r: CheckResult) -> str | None:
         fig, (ax, axd) = plt.subplots(1, 2, figsize=(8.4, 2.9), width_ratios=[1.6, 1])
         fig.subplots_adjust(left=0.08, right=0.985, bottom=0.16, top=0.89, wspace=0.28)
         steps = list(range(len(s.torch)))
+        marker = "." if len(steps) <= MARKERS_UP_TO else None
         for j, label in enumerate(s.labels):
+            colour = PALETTE[j % len(PALETTE)]
             tail = f" {label}" if len(s.labels) > 1 else ""
-            ax.plot(steps, [row[j] for row in s.torch], label=f"PyTorch{tail}", **TORCH_STYLE)
-            ax.plot(steps, [row[j] for row in s.mindspore], label=f"MindSpore{tail}", **MS_STYLE)
+            ax.plot(steps, [row[j] for row in s.torch], color=colour, linewidth=2.0, alpha=0.8, label=f"PyTorch{tail}")
+            ax.plot(
+                steps,
+                [row[j] for row in s.mindspore],
+                color=colour,
+                linewidth=1.2,
+                linestyle=(0, (4, 2)),
+                marker=marker,
+                markersize=3,
+                label=f"MindSpore{tail}",
+            )
         ax.set_xlabel("step")
         ax.set_ylabel("learning rate" if r.measure == "lr" else "value")
         ax.set_title("both frameworks, overlaid")
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[:4], labels[:4], fontsize=7, frameon=False)
+        ax.legend(fontsize=7, frameon=False, ncol=2 if len(s.labels) > 2 else 1)
         start = len(steps) - len(r.diff_per_step)
         dsteps = steps[start:]
-        positive = [d for d in r.diff_per_step if d > 0]
+        positive = [d for d in [*r.diff_per_step, *r.limit_per_step] if d > 0]
         axd.set_title("max |PyTorch − MindSpore| per step")
         axd.set_xlabel("step")
         if positive:
-            floor = max(1e-12, min(positive) / 10)
-            axd.semilogy(dsteps, [max(d, floor) for d in r.diff_per_step], color="#495057", linewidth=1.4)
+            floor = max(1e-16, min(positive) / 10)
+            axd.semilogy(dsteps, [max(d, floor) for d in r.diff_per_step], color="#495057", linewidth=1.4, label="|Δ|")
             axd.set_ylim(bottom=floor)
+            if r.limit_per_step and len(r.limit_per_step) == len(dsteps):
+                what = "tolerance" if r.expect_kind == "equal" else "must reach"
+                axd.semilogy(dsteps, r.limit_per_step, color=LIMIT_COLOUR, linewidth=1.0, linestyle=":", label=what)
+            axd.legend(fontsize=7, frameon=False)
+            if not any(d > 0 for d in r.diff_per_step):
+                axd.text(
+                    0.5, 0.5, "identical at every step\n(|Δ| = 0)", ha="center", va="center", transform=axd.transAxes
+                )
         else:  # a log axis cannot show zeros: say it
             axd.plot(dsteps, r.diff_per_step, color="#495057", linewidth=1.4)
             axd.text(0.5, 0.5, "identical at every step\n(|Δ| = 0)", ha="center", va="center", transform=axd.transAxes)

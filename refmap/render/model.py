@@ -7,11 +7,13 @@ verifier captured, the code shown is the code the verifier recorded running.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..load import LoadedEntry
 from ..schema import IMPLEMENTATION_FLAGS, Counterpart, Entry, Recipe, as_statement
+from ..verify.evidence import Claim, claims
 from ..verify.results import CheckResult, EntryResults, Environment
 from .examples_index import Example
 
@@ -27,6 +29,18 @@ def num(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+@dataclass(frozen=True)
+class ProofLink:
+    name: str
+    anchor: str
+
+
+@dataclass
+class Sentence:
+    text: str
+    proof: list[ProofLink]
+
+
 @dataclass
 class ParamRowView:
     torch: str | None
@@ -34,6 +48,7 @@ class ParamRowView:
     mindspore: str | None
     ms_default: str
     note: str
+    proof: list[ProofLink]
 
 
 @dataclass
@@ -42,15 +57,18 @@ class CheckView:
     anchor: str
     description: str
     expectation: str
+    expect_kind: str
     outcome: str
     passed: bool
     max_abs: str
-    max_rel: str
+    limit: str  # the tolerance (equal) or threshold (differs) the measurement is held to
     steps: int
     wall_s: float
     moved: tuple[str, str] | None  # (torch, mindspore) largest parameter change
     raised: list[tuple[str, str]]
-    figure: str | None  # path of the SVG, relative to the page
+    sensitive: list[str]  # "lr ×1.2e+03"
+    blind: list[str]  # "foreach (implementation flag)"
+    figure: str | None  # path of the SVG, relative to the page; only where it informs
     figure_alt: str
     first_values: list[tuple[int, str, str, str]]
     mode: str
@@ -63,20 +81,43 @@ class CheckView:
 
 
 @dataclass
+class Verdict:
+    passed: int
+    total: int
+    worst_ratio: float | None  # largest |Δ| / tolerance over the equal checks (1 = at the limit)
+    worst_abs: str
+    worst_limit: str
+    largest_difference: str | None  # largest |Δ| shown by a differs check
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total
+
+
+@dataclass
 class CounterpartView:
     api: str | None
+    label: str | None
     anchor: str
     status: str
-    summary: str
+    trap: Sentence | None
+    summary: Sentence
     recipe: Recipe | None
     reverse_recipe: Recipe | None
     recipe_where: Recipe | None
     reverse_recipe_where: Recipe | None
     params: list[ParamRowView]
-    differences: list[str]
+    differences: list[Sentence]
     checks: list[CheckView]
-    passed: str  # "n/m" or "—"
+    verdict: Verdict | None
     measured_on: str
+
+
+@dataclass
+class Link:
+    title: str
+    target: str  # entry id
+    kind: str
 
 
 @dataclass
@@ -85,11 +126,16 @@ class EntryPage:
     title: str
     kind: str
     torch_api: str | None
+    involves: list[str]
+    headline: tuple[str, str] | None  # (torch call, MindSpore call) of the most faithful counterpart
     summary: str
     counterparts: list[CounterpartView]
+    related: list[Link]
     examples: list[Example]
     sources: list[tuple[str, str]]
-    versions: str
+    env: Environment
+    index_terms: list[str]  # search: index entries that rank this page first for its names
+    objects: list[tuple[str, str, bool]]  # (py domain directive, API path, registered here)
     figures: dict[str, CheckResult] = field(default_factory=dict)  # figure file -> result to draw
 
 
@@ -107,20 +153,56 @@ def first_values(r: CheckResult, n: int = 12) -> list[tuple[int, str, str, str]]
     return rows
 
 
+def headline_call(code: str, api: str | None) -> str:
+    """The statement of a snippet that calls `api` (or its first statement), as one line."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code.strip().splitlines()[0]
+    short = (api or "").rsplit(".", 1)[-1]
+    statements = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.Import | ast.ImportFrom)]
+    chosen = next((n for n in statements if short and short in ast.unparse(n)), statements[0] if statements else None)
+    return " ".join(ast.unparse(chosen).split()) if chosen is not None else code.strip()
+
+
+FAITHFUL = ("equivalent", "equivalent_with_recipe", "differs")
+
+
+def _headline(e: Entry) -> tuple[str, str] | None:
+    ranked = sorted(
+        (cp for cp in e.counterparts if cp.recipe is not None and cp.trap is None),
+        key=lambda cp: FAITHFUL.index(cp.status),
+    )
+    if not ranked:
+        return None
+    cp = ranked[0]
+    assert cp.recipe is not None
+    torch_api = e.torch_api or next(iter(e.involves), None)
+    return headline_call(cp.recipe.torch, torch_api), headline_call(cp.recipe.mindspore, cp.api)
+
+
 def _inputs_line(kind: str, r: CheckResult, le: LoadedEntry, name: str) -> str:
     spec = next(s for s in le.checks if s.name == name)
     i = spec.inputs
     line = f"seed {i.seed}, {i.steps} steps"
-    if r.measure == "trajectory" and kind in ("optimizer", "setup"):
-        params = ", ".join(f"`{p.name}` {list(p.shape)}" for p in i.params)
-        line += f", parameters {params}, gradients N(0, 1) × {i.grad_scale} × (1 − {i.grad_decay})^t"
+    if r.measure == "trajectory" and kind in ("optimizer", "setup", "concept"):
+        params = ", ".join(
+            f"`{p.name}` {list(p.shape)} (values {p.init_offset:g} + {p.init_scale:g}·N(0,1), gradients "
+            f"{p.grad_scale * i.grad_scale:g}·N(0,1){f' × {1 - i.grad_decay:g}^t' if i.grad_decay else ''})"
+            for p in i.params
+        )
+        line += f", parameters {params}"
     return line
 
 
-def param_rows(torch_args: dict[str, str] | None, cp: Counterpart) -> list[tuple[str | None, str | None, str | None]]:
-    """(torch, mindspore, note) rows as the page shows them: the table's, with the implicit flag rows
-    placed where torch's signature puts them."""
-    rows: list[tuple[str | None, str | None, str | None]] = [(r.torch, r.mindspore, r.note) for r in cp.params]
+def param_rows(
+    torch_args: dict[str, str] | None, cp: Counterpart
+) -> list[tuple[int | None, str | None, str | None, str | None]]:
+    """(row index in the entry or None, torch, mindspore, note): the table's rows, with the implicit
+    implementation-flag rows placed where torch's signature puts them."""
+    rows: list[tuple[int | None, str | None, str | None, str | None]] = [
+        (k, r.torch, r.mindspore, r.note) for k, r in enumerate(cp.params)
+    ]
     if torch_args is None:
         return rows
     order = {name: i for i, name in enumerate(torch_args)}
@@ -128,95 +210,207 @@ def param_rows(torch_args: dict[str, str] | None, cp: Counterpart) -> list[tuple
     for flag, note in IMPLEMENTATION_FLAGS.items():
         if flag not in order or flag in listed:
             continue
-        # after the last row whose torch argument comes before the flag in the signature
-        at = 0
-        for i, (t, _, _) in enumerate(rows):
+        at = 0  # after the last row whose torch argument comes before the flag in the signature
+        for i, (_, t, _, _) in enumerate(rows):
             if t is not None and order.get(t, -1) < order[flag]:
                 at = i + 1
-        rows.insert(at, (flag, None, note))
+        rows.insert(at, (None, flag, None, note))
     return rows
 
 
-def _param_rows(e: Entry, cp: Counterpart, sigs: dict[str, dict[str, str]]) -> list[ParamRowView]:
-    t_args = sigs.get(e.torch_api or "")
-    m_args = sigs.get(cp.api or "")
-    rows = []
-    for t, m, note in param_rows(t_args, cp):
-        rows.append(
-            ParamRowView(
-                t,
-                (t_args or {}).get(t, NOT_IN_SIGNATURE) if t else "",
-                m,
-                (m_args or {}).get(m, NOT_IN_SIGNATURE) if m else "",
-                note or "",
-            )
-        )
-    return rows
+def _links(e: Entry, names: Sequence[str]) -> list[ProofLink]:
+    return [ProofLink(n, f"{e.id}-{n}") for n in names]
+
+
+def _sentence(e: Entry, claim: Claim | None, text: str) -> Sentence:
+    if claim is None:
+        return Sentence(text, [])
+    return Sentence(text, _links(e, claim.proof or claim.auto))
+
+
+def _figure_wanted(r: CheckResult, overview: str | None) -> bool:
+    """A figure only where it informs: a difference, a failure, or the one overview per counterpart."""
+    if r.series is None:
+        return False
+    return not r.passed or r.expect_kind == "differs" or r.check == overview
+
+
+def _overview(rs: list[CheckResult]) -> str | None:
+    """The counterpart's overview figure: its longest passing equal check."""
+    equal = [r for r in rs if r.expect_kind == "equal" and r.passed and r.series is not None]
+    return max(equal, key=lambda r: r.steps).check if equal else None
+
+
+def _verdict(rs: list[CheckResult]) -> Verdict | None:
+    if not rs:
+        return None
+    equal = [r for r in rs if r.expect_kind == "equal" and r.tolerance_used is not None]
+    worst = max(equal, key=lambda r: r.tolerance_used or 0.0) if equal else None
+    differs = [r for r in rs if r.expect_kind == "differs" and r.max_abs is not None]
+    largest = max(differs, key=lambda r: r.max_abs or 0.0) if differs else None
+    limit = ""
+    if worst is not None and worst.limit_per_step:
+        limit = num(max(worst.limit_per_step))
+    return Verdict(
+        passed=sum(r.passed for r in rs),
+        total=len(rs),
+        worst_ratio=worst.tolerance_used if worst else None,
+        worst_abs=num(worst.max_abs) if worst else "—",
+        worst_limit=limit,
+        largest_difference=num(largest.max_abs) if largest else None,
+    )
+
+
+def _check_view(le: LoadedEntry, i: int, cp: Counterpart, j: int, r: CheckResult, figure: bool) -> CheckView:
+    e = le.entry
+    c = cp.checks[j]
+    fig = f"{FIG_DIR}/{e.id}/{c.name}.svg" if figure else None
+    what = "learning rates" if r.measure == "lr" else "values"
+    limit = "—"
+    if r.limit_per_step:
+        limit = num(max(r.limit_per_step)) if r.expect_kind == "equal" else f"≥ {num(r.limit_per_step[0])}"
+    sensitive = [f"{s.arg} ×{s.ratio:.2g}" for s in r.sensitivity if s.note == "sensitive" and s.ratio is not None]
+    blind = [f"{s.arg} ({s.note.removeprefix('blind: ')})" for s in r.sensitivity if s.note.startswith("blind")]
+    blind += [f"{a} (implementation flag)" for a in IMPLEMENTATION_FLAGS if r.code_torch and f"{a}=" in r.code_torch]
+    return CheckView(
+        name=c.name,
+        anchor=f"{e.id}-{c.name}",
+        description=c.description,
+        expectation=r.expectation,
+        expect_kind=r.expect_kind,
+        outcome=r.outcome,
+        passed=r.passed,
+        max_abs=num(r.max_abs),
+        limit=limit,
+        steps=r.steps,
+        wall_s=r.wall_s,
+        moved=(num(r.moved_torch), num(r.moved_mindspore)) if r.moved_torch is not None else None,
+        raised=list(r.raised.items()),
+        sensitive=sensitive,
+        blind=blind,
+        figure=fig,
+        figure_alt=f"{e.title}, check {c.name}: PyTorch and MindSpore {what} overlaid, and their difference per step",
+        first_values=first_values(r),
+        mode=r.mindspore_mode,
+        runs=c.runs,
+        code=Recipe(torch=r.code_torch, mindspore=r.code_mindspore) if r.code_torch and r.code_mindspore else None,
+        code_where=_where(le, "counterparts", i, c.runs) if c.runs else _where(le, "counterparts", i, "checks", j),
+        probe=r.probe,
+        probe_source=r.probe_source,
+        inputs=_inputs_line(e.kind, r, le, c.name),
+    )
 
 
 def _where(le: LoadedEntry, *loc: int | str) -> Recipe:
     return Recipe(torch=le.where(*loc, "torch"), mindspore=le.where(*loc, "mindspore"))
 
 
-def entry_page(le: LoadedEntry, res: EntryResults, env: Environment, examples: Sequence[Example] = ()) -> EntryPage:
+def related_links(le: LoadedEntry, everyone: Sequence[LoadedEntry]) -> list[Link]:
+    """Entries that share an API with this one (setups <-> their optimizers and schedules) or are listed in see_also."""
+    e = le.entry
+    mine = {a for a in [e.torch_api, *e.involves] if a}
+    out: dict[str, Link] = {}
+    for other in everyone:
+        o = other.entry
+        if o.id == e.id:
+            continue
+        theirs = {a for a in [o.torch_api, *o.involves] if a}
+        linked = o.id in e.see_also or e.id in o.see_also
+        shared = (o.kind == "setup" or e.kind == "setup") and bool(mine & theirs)
+        if linked or shared:
+            out[o.id] = Link(o.title, o.id, o.kind)
+    order = {"setup": 0, "optimizer": 1, "schedule": 2, "concept": 3}
+    return sorted(out.values(), key=lambda link: (order[link.kind], link.title.lower()))
+
+
+def apis_of_entry(e: Entry) -> list[str]:
+    return list(dict.fromkeys(a for a in [e.torch_api, *(cp.api for cp in e.counterparts)] if a))
+
+
+def api_homes(everyone: Sequence[LoadedEntry]) -> dict[str, str]:
+    """API path -> the one entry that registers it as a Sphinx object (its own page before a setup's)."""
+    order = {"optimizer": 0, "schedule": 1, "concept": 2, "setup": 3}
+    homes: dict[str, str] = {}
+    for le in sorted(everyone, key=lambda x: (order[x.entry.kind], x.entry.id)):
+        for api in apis_of_entry(le.entry):
+            homes.setdefault(api, le.entry.id)
+    return homes
+
+
+def _index_terms(e: Entry) -> list[str]:
+    terms = [e.title]
+    for api in apis_of_entry(e):
+        terms += [api, api.rsplit(".", 1)[-1]]
+    for cp in e.counterparts:
+        for row in cp.params:
+            terms += [n.lstrip("*") for n in (row.torch, row.mindspore) if n and n.lstrip("*") != "params"]
+    terms += e.keywords
+    return list(dict.fromkeys(t for t in terms if t and "," not in t))
+
+
+def _objects(e: Entry, homes: dict[str, str]) -> list[tuple[str, str, bool]]:
+    out = []
+    for api in apis_of_entry(e):
+        last = api.rsplit(".", 1)[-1]
+        kind = "py:function" if last[:1].islower() else "py:class"
+        out.append((kind, api, homes.get(api) == e.id))
+    return out
+
+
+def entry_page(
+    le: LoadedEntry,
+    res: EntryResults,
+    env: Environment,
+    examples: Sequence[Example] = (),
+    everyone: Sequence[LoadedEntry] = (),
+) -> EntryPage:
     e = le.entry
     by_name = {r.check: r for r in res.checks}
     figures: dict[str, CheckResult] = {}
     counterparts = []
     for i, cp in enumerate(e.counterparts):
-        views = []
-        for c in cp.checks:
-            r = by_name[c.name]
-            fig = None
-            if r.series is not None:
-                fig = f"{FIG_DIR}/{e.id}/{c.name}.svg"
-                figures[fig] = r
-            what = "learning rates" if r.measure == "lr" else "values"
-            views.append(
-                CheckView(
-                    name=c.name,
-                    anchor=f"{e.id}-{c.name}",
-                    description=c.description,
-                    expectation=r.expectation,
-                    outcome=r.outcome,
-                    passed=r.passed,
-                    max_abs=num(r.max_abs),
-                    max_rel=num(r.max_rel),
-                    steps=r.steps,
-                    wall_s=r.wall_s,
-                    moved=(num(r.moved_torch), num(r.moved_mindspore)) if r.moved_torch is not None else None,
-                    raised=list(r.raised.items()),
-                    figure=fig,
-                    figure_alt=f"{e.title}, check {c.name}: PyTorch and MindSpore {what} overlaid, and their difference per step",
-                    first_values=first_values(r),
-                    mode=r.mindspore_mode,
-                    runs=c.runs,
-                    code=Recipe(torch=r.code_torch, mindspore=r.code_mindspore)
-                    if r.code_torch and r.code_mindspore
-                    else None,
-                    code_where=_where(le, "counterparts", i, c.runs)
-                    if c.runs
-                    else _where(le, "counterparts", i, "checks", cp.checks.index(c)),
-                    probe=r.probe,
-                    probe_source=r.probe_source,
-                    inputs=_inputs_line(e.kind, r, le, c.name),
-                )
-            )
         rs = [by_name[c.name] for c in cp.checks]
+        overview = _overview(rs)
+        views = []
+        for j, c in enumerate(cp.checks):
+            r = by_name[c.name]
+            view = _check_view(le, i, cp, j, r, _figure_wanted(r, overview))
+            if view.figure:
+                figures[view.figure] = r
+            views.append(view)
+        said = {c.loc: c for c in claims(le, i, by_name)}
+        t_args = res.signatures.get(e.torch_api or "")
+        m_args = res.signatures.get(cp.api or "")
+        params = [
+            ParamRowView(
+                t,
+                (t_args or {}).get(t, NOT_IN_SIGNATURE) if t else "",
+                m,
+                (m_args or {}).get(m, NOT_IN_SIGNATURE) if m else "",
+                note or "",
+                _sentence(e, said.get(("counterparts", i, "params", k)) if k is not None else None, "").proof,
+            )
+            for k, t, m, note in (param_rows(t_args, cp) if cp.params else [])
+        ]
         counterparts.append(
             CounterpartView(
                 api=cp.api,
+                label=cp.label,
                 anchor=anchor(e, cp),
                 status=cp.status,
-                summary=as_statement(cp.summary).text,
+                trap=_sentence(e, said.get(("counterparts", i, "trap")), cp.trap.text) if cp.trap else None,
+                summary=_sentence(e, said.get(("counterparts", i, "summary")), as_statement(cp.summary).text),
                 recipe=cp.recipe,
                 reverse_recipe=cp.reverse_recipe,
                 recipe_where=_where(le, "counterparts", i, "recipe") if cp.recipe else None,
                 reverse_recipe_where=_where(le, "counterparts", i, "reverse_recipe") if cp.reverse_recipe else None,
-                params=_param_rows(e, cp, res.signatures) if cp.params else [],
-                differences=[as_statement(d).text for d in cp.differences],
+                params=params,
+                differences=[
+                    _sentence(e, said.get(("counterparts", i, "differences", k)), as_statement(d).text)
+                    for k, d in enumerate(cp.differences)
+                ],
                 checks=views,
-                passed=f"{sum(r.passed for r in rs)}/{len(rs)}" if rs else "—",
+                verdict=_verdict(rs),
                 measured_on=env.label(),
             )
         )
@@ -225,10 +419,15 @@ def entry_page(le: LoadedEntry, res: EntryResults, env: Environment, examples: S
         title=e.title,
         kind=e.kind,
         torch_api=e.torch_api,
+        involves=list(e.involves),
+        headline=_headline(e),
         summary=e.summary,
         counterparts=counterparts,
+        related=related_links(le, everyone),
         examples=list(examples),
         sources=[(s.title, s.url) for s in e.sources],
-        versions=env.label(),
+        env=env,
         figures=figures,
+        index_terms=_index_terms(e),
+        objects=_objects(e, api_homes(everyone or [le])),
     )

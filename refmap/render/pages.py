@@ -76,6 +76,18 @@ def badge(status: str) -> str:
     return f"{{bdg-{BADGES[status]}}}`{status.replace('_', ' ')}`"
 
 
+def trap_badge() -> str:
+    """Shown beside the status of a counterpart that silently does nothing or trains differently."""
+    return "{bdg-danger}`⚠ trap`"
+
+
+KIND_NAMES = {"optimizer": "optimizer", "schedule": "schedule", "concept": "concept", "setup": "setup"}
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES[kind]
+
+
 class Renderer:
     def __init__(self) -> None:
         self.env = Environment(
@@ -85,9 +97,11 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=False,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(text=text, attr=attr, inlinecode=inlinecode, codeblock=codeblock)
-        self.env.globals.update(badge=badge)
+        self.env.globals.update(badge=badge, trap_badge=trap_badge, kind_name=kind_name)
 
     def entry_page(self, page: EntryPage) -> tuple[str, dict[str, str]]:
         """(page markdown, {figure path under the output folder: svg})."""

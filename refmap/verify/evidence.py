@@ -78,7 +78,9 @@ def claims(le: LoadedEntry, cp_index: int, results: dict[str, CheckResult] | Non
         yield Claim((*at, "differences", k), "difference", st.text, tuple(st.proof))
     checks = le.checks_of(cp)
     for k, row in enumerate(cp.params):
-        mapping = row.torch is not None and row.mindspore is not None and (row.note is None or row.note in MAPPING_NOTES)
+        mapping = (
+            row.torch is not None and row.mindspore is not None and (row.note is None or row.note in MAPPING_NOTES)
+        )
         if row.note is None and not mapping:
             continue  # a one-sided row without a note states nothing beyond the signatures
         auto = mapping_evidence(row, checks, results) if (mapping and results is not None) else ()
@@ -86,10 +88,10 @@ def claims(le: LoadedEntry, cp_index: int, results: dict[str, CheckResult] | Non
 
 
 def unproven(le: LoadedEntry, cp_index: int, results: dict[str, CheckResult] | None = None) -> list[Claim]:
-    """Statements with no proof. Without results, mapping rows count as proven if a check could prove them."""
+    """Statements with no proof. Without results, mapping notes count as proven if a check could prove them."""
     out = []
     for c in claims(le, cp_index, results):
-        if c.proof or c.auto:
+        if c.proof or c.auto or (c.kind == "mapping" and not c.text):
             continue
         if c.kind == "mapping" and results is None:
             continue  # decided when the sensitivity of the checks is known
@@ -107,7 +109,9 @@ def _status_problem(le: LoadedEntry, cp: Counterpart, results: dict[str, CheckRe
             return "`equivalent_with_recipe` needs a passing `equal` check that runs the recipe (`runs: recipe`)"
     elif cp.status == "differs":
         shows = [
-            s for s in specs if s.expect.differs is not None or (s.expect.raises is not None and s.expect.raises.side == "mindspore")
+            s
+            for s in specs
+            if s.expect.differs is not None or (s.expect.raises is not None and s.expect.raises.side == "mindspore")
         ]
         if not shows:
             return "`differs` needs a passing check that shows the difference (`differs`, or MindSpore `raises`)"
@@ -124,7 +128,9 @@ def errors(le: LoadedEntry, results: list[CheckResult]) -> list[str]:
             continue
         problem = _status_problem(le, cp, by_name)
         if problem:
-            out.append(f"{le.where('counterparts', i, 'status')}: {le.entry.id} [{cp.api}]: status {cp.status}: {problem}")
+            out.append(
+                f"{le.where('counterparts', i, 'status')}: {le.entry.id} [{cp.api}]: status {cp.status}: {problem}"
+            )
         if cp.trap is not None:
             for name in cp.trap.proof:
                 spec = next((s for s in le.checks if s.name == name), None)

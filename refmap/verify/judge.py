@@ -138,6 +138,12 @@ def judge(spec: CheckSpec, raw: Raw, cached: bool, probe_source: str | None = No
     if not finite:
         measured += "; non-finite values"
     sens, blind = _sensitivity(spec, raw, t)
+    limits: list[float] = []
+    if exp.equal is not None and comparable.size:
+        worst = comparable.argmax(axis=1)
+        limits = [float(exp.equal.atol + exp.equal.rtol * scale[k, j]) for k, j in enumerate(worst)]
+    elif exp.differs is not None:
+        limits = [exp.differs.min_abs] * len(per_step)
     tolerance_used = None
     problems: list[str] = []
     if exp.equal is not None:
@@ -181,6 +187,7 @@ def judge(spec: CheckSpec, raw: Raw, cached: bool, probe_source: str | None = No
         max_rel=max_rel,
         tolerance_used=tolerance_used,
         diff_per_step=[float(v) for v in per_step],
+        limit_per_step=limits,
         moved_torch=moved_t,
         moved_mindspore=moved_s,
         series=series,

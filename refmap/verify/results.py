@@ -60,6 +60,9 @@ class CheckResult(BaseModel):
     max_rel: float | None = None
     tolerance_used: float | None = None  # equal checks: worst |Δ| / (atol + rtol |torch|)
     diff_per_step: list[float] = []
+    # the bound each step's largest |Δ| is held to: equal, atol + rtol |torch| at that coordinate;
+    # differs, the min_abs the run must reach somewhere
+    limit_per_step: list[float] = []
     moved_torch: float | None = None  # max |p_T - p_0|: proves the update happened
     moved_mindspore: float | None = None
     raised: dict[str, str] = {}  # side -> "ExcType: message"

@@ -7,6 +7,7 @@ from .measure.task import Task
 from .perturb import torch_perturbations
 from .store import task_key
 
+
 def task_for(spec: CheckSpec, expected_s: float = 1.0) -> Task:
     code = spec.code
     perturbations: tuple[tuple[str, str], ...] = ()
