@@ -21,17 +21,36 @@ extensions = [
     "sphinx_design",
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
+    "sphinx_sitemap",  # sitemap.xml from html_baseurl
+    "sphinxext.opengraph",  # link previews (og: meta tags)
+    "notfound.extension",  # a 404 page whose links work from any URL
     "refmap.render",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "**/*.ipynb", "**/*.py.md5", "**/*.zip", "**/*.codeobj.json"]
-myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "dollarmath"]
 myst_heading_anchors = 3
 nitpicky = False
 
 html_theme = "furo"
-html_title = "refmap"
-html_static_path = ["docs/_static"]
+# Page titles name both frameworks: "AdamW - refmap: PyTorch ↔ MindSpore".
+html_title = "refmap: PyTorch ↔ MindSpore"
+html_short_title = "refmap"
+# Where the site is published; canonical links, the sitemap and link previews use it.
+html_baseurl = os.environ.get("REFMAP_BASEURL", "https://refmap.github.io/")
+sitemap_url_scheme = "{link}"
+ogp_site_url = html_baseurl
+ogp_site_name = "refmap: PyTorch ↔ MindSpore optimizers and schedules, verified"
+ogp_image = None
+ogp_enable_meta_description = True
+notfound_urls_prefix = None  # relative links: the 404 page works wherever the site is mounted
+# MathJax from the site itself (fetched by `nox -s docs` from the npm registry), never from a CDN.
+mathjax_path = "mathjax/tex-chtml.js"
+# _build/vendor holds MathJax, put there by tools/vendor_mathjax.py (run by `nox -s docs`).
+VENDOR = ROOT / "_build" / "vendor"
+html_static_path = ["docs/_static", str(VENDOR)]
+if not (VENDOR / "mathjax" / "tex-chtml.js").is_file():
+    raise RuntimeError("MathJax is not vendored: run `python tools/vendor_mathjax.py` (or `nox -s docs`)")
 html_css_files = ["refmap.css"]
 html_favicon = "docs/_static/favicon.svg"  # also stops browsers asking for a missing /favicon.ico
 html_last_updated_fmt = None
@@ -54,6 +73,9 @@ sphinx_gallery_conf = {
     "show_signature": False,
     "show_memory": False,
     "within_subsection_order": "FileNameSortKey",
+    # The execution-time table page loads jQuery and DataTables from CDNs; each example page
+    # states its own running time instead.
+    "write_computation_times": False,
 }
 
 refmap_output = "reference"

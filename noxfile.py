@@ -135,6 +135,7 @@ def docs(session: nox.Session) -> None:
     if clean:
         for d in (HTML, ROOT / "_build" / "doctrees", ROOT / "docs" / "auto_examples", ROOT / "docs" / "reference"):
             shutil.rmtree(d, ignore_errors=True)
+    _py(session, "tools/vendor_mathjax.py")  # once: the site serves MathJax itself
     _py(
         session,
         "-m",
