@@ -54,13 +54,24 @@ if not (VENDOR / "mathjax" / "tex-chtml.js").is_file():
 html_css_files = ["refmap.css"]
 html_favicon = "docs/_static/favicon.svg"  # also stops browsers asking for a missing /favicon.ico
 html_last_updated_fmt = None
+templates_path = ["docs/_templates"]
+html_sidebars = {
+    "**": [
+        "sidebar/scroll-start.html",
+        "sidebar/brand.html",
+        "sidebar/lang-switch.html",  # the same page in the other language
+        "sidebar/search.html",
+        "sidebar/navigation.html",
+        "sidebar/scroll-end.html",
+    ]
+}
 html_theme_options = {
     "source_repository": "",
     "navigation_with_keys": True,
 }
 
 sphinx_gallery_conf = {
-    "examples_dirs": ["../examples"],
+    "examples_dirs": [str(ROOT / "examples")],  # absolute: the Chinese build reads docs/ through a mirror
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py",
@@ -79,4 +90,27 @@ sphinx_gallery_conf = {
 }
 
 refmap_output = "reference"
-refmap_examples = "../examples"
+
+# ---- languages: English in _build/html, Chinese in _build/html/zh_CN (`nox -s docs` builds both) ----
+# Narrative pages are translated with sphinx-intl catalogs (docs/locales/); generated reference pages
+# are rendered in the build's language from refmap/locale/ (see refmap/render/i18n.py).
+locale_dirs = ["docs/locales/"]
+gettext_compact = False
+gettext_uuid = False
+gettext_location = False  # line numbers in catalogs would churn with every edit
+# Chinese search: jieba segmentation with the terms of this domain kept whole (学习率, 权重衰减 ...)
+html_search_options = {"dict": str(ROOT / "docs" / "_static" / "zh_search_dict.txt")}
+
+
+def _per_language(app, config):
+    """The Chinese site sits in zh_CN/ under the same base URL."""
+    if config.language == "zh_CN":
+        config.html_baseurl = html_baseurl.rstrip("/") + "/zh_CN/"
+        config.ogp_site_url = config.html_baseurl
+
+
+def setup(app):
+    app.connect("config-inited", _per_language)
+
+
+refmap_examples = str(ROOT / "examples")

@@ -128,14 +128,26 @@ def shared_env(session: nox.Session) -> None:
     _install(session, "-e", ".[docs,test,lint]")
 
 
-@nox.session(venv_backend="none", requires=[SHARED])
-def docs(session: nox.Session) -> None:
-    """Build the site into _build/html (warnings are errors; gallery executed). `-- --clean` starts afresh."""
-    clean = "--clean" in session.posargs
-    if clean:
-        for d in (HTML, ROOT / "_build" / "doctrees", ROOT / "docs" / "auto_examples", ROOT / "docs" / "reference"):
-            shutil.rmtree(d, ignore_errors=True)
-    _py(session, "tools/vendor_mathjax.py")  # once: the site serves MathJax itself
+LANGUAGES = ("zh_CN",)  # besides English; each is built into _build/html/<language>/
+
+
+def _mirror(language: str) -> Path:
+    """A source folder for one language: docs/ through symlinks, but its own generated reference/
+    (rendered in that language) and the gallery output the English build already produced."""
+    src = ROOT / "_build" / f"src-{language}"
+    src.mkdir(parents=True, exist_ok=True)
+    for item in (ROOT / "docs").iterdir():
+        if item.name in ("reference", "locales"):
+            continue
+        link = src / item.name
+        if not link.is_symlink():
+            if link.exists():
+                shutil.rmtree(link) if link.is_dir() else link.unlink()
+            link.symlink_to(item)
+    return src
+
+
+def _sphinx(session: nox.Session, src: Path, out: Path, doctrees: Path, *extra: str) -> None:
     _py(
         session,
         "-m",
@@ -147,11 +159,50 @@ def docs(session: nox.Session) -> None:
         "-c",
         ".",
         "-d",
-        "_build/doctrees",
-        "docs",
-        str(HTML),
+        str(doctrees),
+        *extra,
+        str(src),
+        str(out),
     )
+
+
+@nox.session(venv_backend="none", requires=[SHARED])
+def docs(session: nox.Session) -> None:
+    """Build the site: English into _build/html, Chinese into _build/html/zh_CN (warnings are errors;
+    gallery executed once). `-- --clean` starts afresh; `-- --en` builds English only."""
+    clean = "--clean" in session.posargs
+    if clean:
+        for d in (HTML, ROOT / "_build" / "doctrees", ROOT / "docs" / "auto_examples", ROOT / "docs" / "reference"):
+            shutil.rmtree(d, ignore_errors=True)
+        for lang in LANGUAGES:
+            shutil.rmtree(ROOT / "_build" / f"src-{lang}", ignore_errors=True)
+            shutil.rmtree(ROOT / "_build" / f"doctrees-{lang}", ignore_errors=True)
+    _py(session, "tools/vendor_mathjax.py")  # once: the site serves MathJax itself
+    _sphinx(session, ROOT / "docs", HTML, ROOT / "_build" / "doctrees")
+    if "--en" not in session.posargs:
+        for lang in LANGUAGES:
+            _sphinx(session, _mirror(lang), HTML / lang, ROOT / "_build" / f"doctrees-{lang}", "-D", f"language={lang}")
     session.log(f"site: {HTML / 'index.html'}")
+
+
+@nox.session(venv_backend="none", requires=[SHARED])
+def i18n(session: nox.Session) -> None:
+    """Update the translation catalogs from the English sources, then report what is left to translate.
+
+    Narrative pages: Sphinx's gettext builder and sphinx-intl (docs/locales/<lang>/). Generated
+    reference pages: `python -m refmap i18n update` (refmap/locale/<lang>/). `-- --check` only reports.
+    """
+    if "--check" not in session.posargs:
+        pot = ROOT / "_build" / "gettext"
+        shutil.rmtree(pot, ignore_errors=True)
+        _py(session, "tools/vendor_mathjax.py")
+        # the gallery's prose is extracted without running the examples again
+        _py(session, "-m", "sphinx", "-q", "-b", "gettext", "-c", ".", "-D", "plot_gallery=0", "docs", str(pot))
+        shutil.rmtree(pot / "reference", ignore_errors=True)  # generated pages have catalogs of their own
+        for lang in LANGUAGES:
+            _py(session, "-m", "sphinx_intl", "update", "-p", str(pot), "-l", lang, "-d", "docs/locales", "-w", "0")
+        _py(session, "-m", "refmap", "i18n", "update")
+    _py(session, "-m", "refmap", "i18n", "status")
 
 
 @nox.session(venv_backend="none", requires=[SHARED])

@@ -1,4 +1,4 @@
-"""python -m refmap check | verify | coverage | mutants | schema"""
+"""python -m refmap check | verify | coverage | mutants | i18n | schema"""
 
 from __future__ import annotations
 
@@ -129,6 +129,34 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return 1 if survivors else 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from . import catalogs
+
+    entries = load_kb(Path(args.kb))
+    if args.action == "update":
+        written = catalogs.update(entries, Path(args.kb))
+        for path in written:
+            print(f"updated {path}")
+        print(f"{len(written)} catalogs changed")
+        return 0
+    failed = False
+    for lang, counts in catalogs.status(entries, Path(args.kb)).items():
+        total = sum(c.total for c in counts)
+        missing = sum(len(c.untranslated) for c in counts)
+        stale = sum(len(c.stale) for c in counts)
+        for c in counts:
+            if (c.untranslated or c.stale) and (args.entry is None or c.catalog.endswith(f"/{args.entry}.po")):
+                print(f"{c.catalog}: {len(c.untranslated)} untranslated, {len(c.stale)} stale")
+                if args.verbose or args.entry:
+                    for m in c.untranslated:
+                        print(f"  untranslated: {m[:120]}")
+                    for m in c.stale:
+                        print(f"  stale: {m[:120]}")
+        print(f"{lang}: {total} messages, {total - missing - stale} translated, {missing} untranslated, {stale} stale")
+        failed = failed or bool(missing or stale)
+    return 1 if failed else 0
+
+
 def schema_text() -> str:
     from .schema import Entry
 
@@ -181,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("mutants", parents=[common], help="flip claims and perturb recipes; every mutant must fail")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_mutants)
+    p = sub.add_parser("i18n", help="update translation catalogs of generated pages, or report what is left")
+    p.add_argument("action", choices=["update", "status"])
+    p.add_argument("--entry", help="status: list the messages of this entry")
+    p.add_argument("-v", "--verbose", action="store_true", help="status: list every message left")
+    p.set_defaults(fn=cmd_i18n)
     p = sub.add_parser("schema", help="export the entry JSON Schema")
     p.add_argument("--output", default=str(SCHEMA_PATH), help="file to write, or - for stdout")
     p.set_defaults(fn=cmd_schema)

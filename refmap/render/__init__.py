@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -34,7 +35,13 @@ def _generate(app: Sphinx) -> None:
     kb = Path(app.config.refmap_kb or KB_ROOT)
     try:
         examples = Path(app.srcdir) / app.config.refmap_examples if app.config.refmap_examples else None
-        rep = generate(out, kb, settings=Settings(force=app.config.refmap_force), examples_dir=examples)
+        rep = generate(
+            out,
+            kb,
+            settings=Settings(force=app.config.refmap_force),
+            examples_dir=examples,
+            language=app.config.language,
+        )
     except (KBLoadError, VerificationFailed, DeviceError, PoolError, StoreError) as exc:
         # One located line each, up front; the exception then stops the build.
         for line in getattr(exc, "errors", None) or getattr(exc, "lines", None) or [exc]:
@@ -48,6 +55,28 @@ def _generate(app: Sphinx) -> None:
         len(rep.rewritten),
         time.perf_counter() - t0,
     )
+    if rep.untranslated or rep.stale:
+        logger.info(
+            "[refmap] %s: %d messages without translation and %d stale ones in the pages written "
+            "(English shown; `python -m refmap i18n status` lists them)",
+            app.config.language,
+            rep.untranslated,
+            rep.stale,
+        )
+
+
+MINDSPORE_DOCS = {"en": "www.mindspore.cn/docs/en/", "zh_CN": "www.mindspore.cn/docs/zh-CN/"}
+
+
+def _docs_links_in_language(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Links to MindSpore's documentation open it in the reader's language (same pinned release)."""
+    target = MINDSPORE_DOCS.get(app.config.language or "en")
+    if target is None or target == MINDSPORE_DOCS["en"]:
+        return
+    for ref in doctree.findall(nodes.reference):
+        uri = ref.get("refuri", "")
+        if MINDSPORE_DOCS["en"] in uri:
+            ref["refuri"] = uri.replace(MINDSPORE_DOCS["en"], target)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -57,5 +86,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("refmap_examples", "", "env")  # gallery sources, relative to the source dir
     app.connect("builder-inited", _generate)
     app.connect("builder-inited", locations.install)
+    app.connect("doctree-resolved", _docs_links_in_language)
     app.setup_extension("refmap.render.gallery_guard")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,7 +14,8 @@ from pathlib import Path
 from ..load import KB_ROOT, LoadedEntry, load_kb
 from ..verify import Settings, verify_entries
 from .examples_index import for_apis, scan_all
-from .model import FIG_DIR, entry_page
+from .i18n import PAGES, Translator, catalog_path
+from .model import FIG_DIR, entry_page, related_links
 from .output import write_tree
 from .pages import Renderer
 
@@ -36,10 +37,26 @@ class BuildReport:
     checks: int
     verified: list[str]  # entry ids with checks run afresh (the rest came from the cache)
     rewritten: list[str]  # generated files whose bytes changed
+    untranslated: int = 0  # messages this language has no translation for (English shown instead)
+    stale: int = 0  # translations of English that has since changed (English shown instead)
+
+
+def _catalog_hash(language: str | None, name: str, kb_root: Path) -> str:
+    if not language or language == "en":
+        return ""
+    try:
+        return hashlib.sha256(catalog_path(language, name, kb_root).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def generate(
-    out_dir: Path, kb_root: Path = KB_ROOT, *, settings: Settings | None = None, examples_dir: Path | None = None
+    out_dir: Path,
+    kb_root: Path = KB_ROOT,
+    *,
+    settings: Settings | None = None,
+    examples_dir: Path | None = None,
+    language: str | None = None,
 ) -> BuildReport:
     entries = load_kb(kb_root)
     verification = verify_entries(entries, settings or Settings(), whole_kb=True)
@@ -49,7 +66,8 @@ def generate(
         manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = {}
-    renderer = Renderer()
+    translator = Translator(language, kb_root)
+    renderer = Renderer(translator)
     # links between entries depend on every entry's id, title, kind, APIs and see_also
     related_key = hashlib.sha256(
         json.dumps(
@@ -67,14 +85,21 @@ def generate(
         mine = for_apis(examples, {a for a in [e.torch_api, *e.involves, *(cp.api for cp in e.counterparts)] if a})
         ex_key = ";".join(f"{ex.stem}={ex.title}" for ex in mine) + "|" + related_key
         data = res.model_dump_json(exclude={"checks": {"__all__": {"wall_s", "cached"}}})
+        # translations of this entry and of every entry it links to change the page too
+        catalogs = ";".join(
+            _catalog_hash(language, name, kb_root) for name in [PAGES, e.id, *sorted(linked_ids(le, entries))]
+        )
         key = hashlib.sha256(
-            f"{le.digest}\n{data}\n{verification.environment.label()}\n{code}\n{ex_key}".encode()
+            f"{le.digest}\n{data}\n{verification.environment.label()}\n{code}\n{ex_key}\n{language}\n{catalogs}".encode()
         ).hexdigest()
         keys[e.id] = key
         previous = manifest.get(e.id, {})
         reused = _reuse(out_dir, le, previous) if previous.get("key") == key else None
         if reused is None:
-            page, figures = renderer.entry_page(entry_page(le, res, verification.environment, mine, entries))
+            model = entry_page(
+                le, res, verification.environment, mine, entries, translator.gettext, translator.for_entry
+            )
+            page, figures = renderer.entry_page(model)
             reused = {f"{e.id}.md": page, **figures}
         files.update(reused)
     files["index.md"] = renderer.overview(entries, verification)
@@ -88,7 +113,13 @@ def generate(
         checks=sum(len(r.checks) for r in verification.entries.values()),
         verified=[eid for eid, r in verification.entries.items() if not r.cached],
         rewritten=rewritten,
+        untranslated=len(translator.usage.missing),
+        stale=len(translator.usage.stale),
     )
+
+
+def linked_ids(le: LoadedEntry, entries: list[LoadedEntry]) -> set[str]:
+    return {link.target for link in related_links(le, entries)}
 
 
 def _owned_by(rel: str, le: LoadedEntry) -> bool:

@@ -10,6 +10,7 @@ so they are drawn on white.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib
@@ -34,8 +35,12 @@ RC: Any = {  # matplotlib types rcParams keys as a Literal union
 MARKERS_UP_TO = 40  # steps; beyond, per-point markers only add weight
 
 
-def check_figure(r: CheckResult) -> str | None:
-    """SVG text, or None when the check has no series (it raised)."""
+def _same(text: str) -> str:
+    return text
+
+
+def check_figure(r: CheckResult, _: Callable[[str], str] = _same) -> str | None:
+    """SVG text, or None when the check has no series (it raised); labels translated by `_`."""
     if r.series is None:
         return None
     s = r.series
@@ -59,30 +64,32 @@ def check_figure(r: CheckResult) -> str | None:
                 markersize=3,
                 label=f"MindSpore{tail}",
             )
-        ax.set_xlabel("step")
-        ax.set_ylabel("learning rate" if r.measure == "lr" else "value")
-        ax.set_title("both frameworks, overlaid")
+        ax.set_xlabel(_("step"))
+        ax.set_ylabel(_("learning rate") if r.measure == "lr" else _("value"))
+        ax.set_title(_("both frameworks, overlaid"))
         ax.legend(fontsize=7, frameon=False, ncol=2 if len(s.labels) > 2 else 1)
         start = len(steps) - len(r.diff_per_step)
         dsteps = steps[start:]
         positive = [d for d in [*r.diff_per_step, *r.limit_per_step] if d > 0]
-        axd.set_title("max |PyTorch − MindSpore| per step")
-        axd.set_xlabel("step")
+        axd.set_title(_("max |PyTorch − MindSpore| per step"))
+        axd.set_xlabel(_("step"))
         if positive:
             floor = max(1e-16, min(positive) / 10)
             axd.semilogy(dsteps, [max(d, floor) for d in r.diff_per_step], color="#495057", linewidth=1.4, label="|Δ|")
             axd.set_ylim(bottom=floor)
             if r.limit_per_step and len(r.limit_per_step) == len(dsteps):
-                what = "tolerance" if r.expect_kind == "equal" else "must reach"
+                what = _("tolerance") if r.expect_kind == "equal" else _("must reach")
                 axd.semilogy(dsteps, r.limit_per_step, color=LIMIT_COLOUR, linewidth=1.0, linestyle=":", label=what)
             axd.legend(fontsize=7, frameon=False)
             if not any(d > 0 for d in r.diff_per_step):
                 axd.text(
-                    0.5, 0.5, "identical at every step\n(|Δ| = 0)", ha="center", va="center", transform=axd.transAxes
+                    0.5, 0.5, _("identical at every step\n(|Δ| = 0)"), ha="center", va="center", transform=axd.transAxes
                 )
         else:  # a log axis cannot show zeros: say it
             axd.plot(dsteps, r.diff_per_step, color="#495057", linewidth=1.4)
-            axd.text(0.5, 0.5, "identical at every step\n(|Δ| = 0)", ha="center", va="center", transform=axd.transAxes)
+            axd.text(
+                0.5, 0.5, _("identical at every step\n(|Δ| = 0)"), ha="center", va="center", transform=axd.transAxes
+            )
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         plt.close(fig)

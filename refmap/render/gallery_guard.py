@@ -110,6 +110,8 @@ def problems(examples: Path, gallery: Path) -> list[str]:
 def check(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or "sphinx_gallery.gen_gallery" not in app.extensions:
         return
+    if app.builder.format != "html":
+        return  # the gettext builder extracts the gallery's prose without running it
     conf = app.config.sphinx_gallery_conf
     src = Path(app.srcdir)
     found = []

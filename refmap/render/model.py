@@ -8,17 +8,22 @@ verifier captured, the code shown is the code the verifier recorded running.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..load import LoadedEntry
-from ..schema import IMPLEMENTATION_FLAGS, Counterpart, Entry, Recipe, as_statement
+from ..load import CheckSpec, LoadedEntry
+from ..schema import IMPLEMENTATION_FLAGS, Counterpart, Entry, Expect, Recipe, _literal, as_statement
 from ..verify.evidence import Claim, claims
 from ..verify.results import CheckResult, EntryResults, Environment
 from .examples_index import Example
 
 FIG_DIR = "_figures"
 NOT_IN_SIGNATURE = "not in signature"
+Gettext = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def num(value: float | None) -> str:
@@ -69,7 +74,6 @@ class CheckView:
     sensitive: list[str]  # "lr ×1.2e+03"
     blind: list[str]  # "foreach (implementation flag)"
     figure: str | None  # path of the SVG, relative to the page; only where it informs
-    figure_alt: str
     first_values: list[tuple[int, str, str, str]]
     mode: str
     runs: str | None  # recipe | reverse_recipe
@@ -110,7 +114,6 @@ class CounterpartView:
     differences: list[Sentence]
     checks: list[CheckView]
     verdict: Verdict | None
-    measured_on: str
 
 
 @dataclass
@@ -134,6 +137,9 @@ class EntryPage:
     examples: list[Example]
     sources: list[tuple[str, str]]
     env: Environment
+    versions: str  # "torch 2.13.0 · mindspore 2.10.0 · numpy 1.26.4"
+    device: str  # in the page's language
+    versions_short: str
     index_terms: list[str]  # search: index entries that rank this page first for its names
     objects: list[tuple[str, str, bool]]  # (py domain directive, API path, registered here)
     figures: dict[str, CheckResult] = field(default_factory=dict)  # figure file -> result to draw
@@ -222,10 +228,10 @@ def _links(e: Entry, names: Sequence[str]) -> list[ProofLink]:
     return [ProofLink(n, f"{e.id}-{n}") for n in names]
 
 
-def _sentence(e: Entry, claim: Claim | None, text: str) -> Sentence:
+def _sentence(e: Entry, claim: Claim | None, text: str, tr: Gettext = _same) -> Sentence:
     if claim is None:
-        return Sentence(text, [])
-    return Sentence(text, _links(e, claim.proof or claim.auto))
+        return Sentence(tr(text) if text else text, [])
+    return Sentence(tr(text) if text else text, _links(e, claim.proof or claim.auto))
 
 
 def _figure_wanted(r: CheckResult, overview: str | None) -> bool:
@@ -261,24 +267,79 @@ def _verdict(rs: list[CheckResult]) -> Verdict | None:
     )
 
 
-def _check_view(le: LoadedEntry, i: int, cp: Counterpart, j: int, r: CheckResult, figure: bool) -> CheckView:
+def expectation_text(exp: Expect, _: Gettext) -> str:
+    if exp.equal is not None:
+        return _("equal, within rtol %(rtol)s and atol %(atol)s") % {
+            "rtol": f"{exp.equal.rtol:g}",
+            "atol": f"{exp.equal.atol:g}",
+        }
+    if exp.differs is not None:
+        if exp.differs.nonfinite:
+            return _("a non-finite result (NaN or infinity)")
+        return _("a difference of at least %(value)s") % {"value": f"{exp.differs.min_abs:g}"}
+    assert exp.raises is not None
+    literal = _literal(exp.raises.match)
+    values = {"side": exp.raises.side, "exception": exp.raises.exception, "text": literal or exp.raises.match}
+    if literal is not None:
+        return _("%(side)s raises %(exception)s, with a message containing “%(text)s”") % values
+    return _("%(side)s raises %(exception)s, with a message matching the pattern “%(text)s”") % values
+
+
+def outcome_text(r: CheckResult, _: Gettext) -> str:
+    if r.expect_kind == "raises" or r.max_abs is None:
+        if not r.raised:
+            return r.outcome  # only a failing check gets here, and a failing check stops the build
+        return "; ".join(
+            _("%(side)s raised %(error)s") % {"side": side, "error": msg} for side, msg in r.raised.items()
+        )
+    text = _("largest |Δ| %(abs)s (relative %(rel)s) over %(steps)s steps") % {
+        "abs": num(r.max_abs),
+        "rel": num(r.max_rel),
+        "steps": len(r.diff_per_step),
+    }
+    if r.moved_torch is not None:
+        text += "; " + _("largest parameter change: PyTorch %(torch)s, MindSpore %(mindspore)s") % {
+            "torch": num(r.moved_torch),
+            "mindspore": num(r.moved_mindspore),
+        }
+    if "non-finite" in r.outcome:
+        text += "; " + _("non-finite values")
+    return text
+
+
+def _check_view(
+    le: LoadedEntry,
+    spec: CheckSpec,
+    i: int,
+    cp: Counterpart,
+    j: int,
+    r: CheckResult,
+    figure: bool,
+    _: Gettext,
+    tr: Gettext,
+) -> CheckView:
     e = le.entry
     c = cp.checks[j]
     fig = f"{FIG_DIR}/{e.id}/{c.name}.svg" if figure else None
-    what = "learning rates" if r.measure == "lr" else "values"
     limit = "—"
     if r.limit_per_step:
         limit = num(max(r.limit_per_step)) if r.expect_kind == "equal" else f"≥ {num(r.limit_per_step[0])}"
     sensitive = [f"{s.arg} ×{s.ratio:.2g}" for s in r.sensitivity if s.note == "sensitive" and s.ratio is not None]
-    blind = [f"{s.arg} ({s.note.removeprefix('blind: ')})" for s in r.sensitivity if s.note.startswith("blind")]
-    blind += [f"{a} (implementation flag)" for a in IMPLEMENTATION_FLAGS if r.code_torch and f"{a}=" in r.code_torch]
+    blind = [
+        f"{s.arg} ({tr(c.blind_to.get(s.arg.split('[')[0].rsplit('.', 1)[-1], s.note))})"
+        for s in r.sensitivity
+        if s.note.startswith("blind")
+    ]
+    blind += [
+        f"{a} ({_('implementation flag')})" for a in IMPLEMENTATION_FLAGS if r.code_torch and f"{a}=" in r.code_torch
+    ]
     return CheckView(
         name=c.name,
         anchor=f"{e.id}-{c.name}",
-        description=c.description,
-        expectation=r.expectation,
+        description=tr(c.description),
+        expectation=expectation_text(spec.expect, _),
         expect_kind=r.expect_kind,
-        outcome=r.outcome,
+        outcome=outcome_text(r, _),
         passed=r.passed,
         max_abs=num(r.max_abs),
         limit=limit,
@@ -289,7 +350,6 @@ def _check_view(le: LoadedEntry, i: int, cp: Counterpart, j: int, r: CheckResult
         sensitive=sensitive,
         blind=blind,
         figure=fig,
-        figure_alt=f"{e.title}, check {c.name}: PyTorch and MindSpore {what} overlaid, and their difference per step",
         first_values=first_values(r),
         mode=r.mindspore_mode,
         runs=c.runs,
@@ -363,8 +423,14 @@ def entry_page(
     env: Environment,
     examples: Sequence[Example] = (),
     everyone: Sequence[LoadedEntry] = (),
+    gettext: Gettext = _same,
+    tr_for: Callable[[str], Gettext] = lambda entry_id: _same,
 ) -> EntryPage:
+    """The page of one entry. `gettext` translates the page's own phrases, `tr_for(id)` an entry's KB prose."""
     e = le.entry
+    _ = gettext
+    tr = tr_for(e.id)
+    specs = {s.name: s for s in le.checks}
     by_name = {r.check: r for r in res.checks}
     figures: dict[str, CheckResult] = {}
     counterparts = []
@@ -374,7 +440,7 @@ def entry_page(
         views = []
         for j, c in enumerate(cp.checks):
             r = by_name[c.name]
-            view = _check_view(le, i, cp, j, r, _figure_wanted(r, overview))
+            view = _check_view(le, specs[c.name], i, cp, j, r, _figure_wanted(r, overview), _, tr)
             if view.figure:
                 figures[view.figure] = r
             views.append(view)
@@ -387,7 +453,7 @@ def entry_page(
                 (t_args or {}).get(t, NOT_IN_SIGNATURE) if t else "",
                 m,
                 (m_args or {}).get(m, NOT_IN_SIGNATURE) if m else "",
-                note or "",
+                (tr(note) if k is not None else _(note)) if note else "",
                 _sentence(e, said.get(("counterparts", i, "params", k)) if k is not None else None, "").proof,
             )
             for k, t, m, note in (param_rows(t_args, cp) if cp.params else [])
@@ -395,38 +461,41 @@ def entry_page(
         counterparts.append(
             CounterpartView(
                 api=cp.api,
-                label=cp.label,
+                label=tr(cp.label) if cp.label else None,
                 anchor=anchor(e, cp),
                 status=cp.status,
-                trap=_sentence(e, said.get(("counterparts", i, "trap")), cp.trap.text) if cp.trap else None,
-                summary=_sentence(e, said.get(("counterparts", i, "summary")), as_statement(cp.summary).text),
+                trap=_sentence(e, said.get(("counterparts", i, "trap")), cp.trap.text, tr) if cp.trap else None,
+                summary=_sentence(e, said.get(("counterparts", i, "summary")), as_statement(cp.summary).text, tr),
                 recipe=cp.recipe,
                 reverse_recipe=cp.reverse_recipe,
                 recipe_where=_where(le, "counterparts", i, "recipe") if cp.recipe else None,
                 reverse_recipe_where=_where(le, "counterparts", i, "reverse_recipe") if cp.reverse_recipe else None,
                 params=params,
                 differences=[
-                    _sentence(e, said.get(("counterparts", i, "differences", k)), as_statement(d).text)
+                    _sentence(e, said.get(("counterparts", i, "differences", k)), as_statement(d).text, tr)
                     for k, d in enumerate(cp.differences)
                 ],
                 checks=views,
                 verdict=_verdict(rs),
-                measured_on=env.label(),
             )
         )
     return EntryPage(
         id=e.id,
-        title=e.title,
+        title=tr(e.title),
         kind=e.kind,
         torch_api=e.torch_api,
         involves=list(e.involves),
         headline=_headline(e),
-        summary=e.summary,
+        summary=tr(e.summary),
         counterparts=counterparts,
-        related=related_links(le, everyone),
+        related=[Link(tr_for(link.target)(link.title), link.target, link.kind) for link in related_links(le, everyone)],
         examples=list(examples),
         sources=[(s.title, s.url) for s in e.sources],
         env=env,
+        versions=f"torch {env.torch} · mindspore {env.mindspore} · numpy {env.numpy}",
+        device=_("torch on %(torch)s, MindSpore on %(mindspore)s")
+        % {"torch": env.torch_device, "mindspore": env.mindspore_device},
+        versions_short=f"torch {env.torch}, mindspore {env.mindspore}, {env.mindspore_device}",
         figures=figures,
         index_terms=_index_terms(e),
         objects=_objects(e, api_homes(everyone or [le])),

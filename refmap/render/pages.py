@@ -12,6 +12,7 @@ from ..load import LoadedEntry
 from ..schema import FAMILIES, Entry
 from ..verify.results import Verification
 from .figures import check_figure
+from .i18n import Translator
 from .model import EntryPage
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -72,24 +73,19 @@ def codeblock(code: str, where: str | None = None) -> str:
     return f"{mark}{fence}python\n{code.rstrip()}\n{fence}"
 
 
-def badge(status: str) -> str:
-    return f"{{bdg-{BADGES[status]}}}`{status.replace('_', ' ')}`"
-
-
-def trap_badge() -> str:
-    """Shown beside the status of a counterpart that silently does nothing or trains differently."""
-    return "{bdg-danger}`⚠ trap`"
-
-
-KIND_NAMES = {"optimizer": "optimizer", "schedule": "schedule", "concept": "concept", "setup": "setup"}
-
-
-def kind_name(kind: str) -> str:
-    return KIND_NAMES[kind]
+# Status names as the badges show them (translated like every phrase of the templates). A trap badge
+# ("⚠ trap") is shown beside the status of a counterpart that silently does nothing or trains differently.
+STATUS_NAMES = {
+    "equivalent": "equivalent",
+    "equivalent_with_recipe": "equivalent with recipe",
+    "differs": "differs",
+    "no_counterpart": "no counterpart",
+}
 
 
 class Renderer:
-    def __init__(self) -> None:
+    def __init__(self, translator: Translator | None = None) -> None:
+        self.translator = translator or Translator(None)
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             undefined=StrictUndefined,
@@ -99,15 +95,19 @@ class Renderer:
             lstrip_blocks=True,
             extensions=["jinja2.ext.i18n"],
         )
-        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        t = self.translator
+        self.env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(text=text, attr=attr, inlinecode=inlinecode, codeblock=codeblock)
-        self.env.globals.update(badge=badge, trap_badge=trap_badge, kind_name=kind_name)
+        self.env.globals.update(
+            badge=lambda status: f"{{bdg-{BADGES[status]}}}`{t.gettext(STATUS_NAMES[status])}`",
+            trap_badge=lambda: f"{{bdg-danger}}`{t.gettext('⚠ trap')}`",
+        )
 
     def entry_page(self, page: EntryPage) -> tuple[str, dict[str, str]]:
         """(page markdown, {figure path under the output folder: svg})."""
         figures = {}
         for path, r in page.figures.items():
-            svg = check_figure(r)
+            svg = check_figure(r, self.translator.gettext)
             if svg is not None:
                 figures[path] = svg
         return _tidy(self.env.get_template("entry.md.j2").render(page=page)), figures
@@ -118,7 +118,13 @@ class Renderer:
         for fam in FAMILIES:
             members = [e for e in es if e.kind == "optimizer" and e.family == fam]
             if members:
-                groups.append({"title": f"Optimizers: {FAMILY_TITLES[fam]}", "entries": members})
+                groups.append(
+                    {
+                        "title": self.translator.gettext("Optimizers: %(family)s")
+                        % {"family": self.translator.gettext(FAMILY_TITLES[fam])},
+                        "entries": members,
+                    }
+                )
         for kind, title in (
             ("schedule", "Learning-rate schedules"),
             ("setup", "Common setups"),
