@@ -92,7 +92,6 @@ def train_ms(make_optimizer):
 # buffer in ``self.state[p]``, which ``state_dict()`` saves (see
 # :ref:`custom_optimizer`).
 
-# [guide:custom-torch]
 class TorchMomentum(torch.optim.Optimizer):
     def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
@@ -115,7 +114,6 @@ class TorchMomentum(torch.optim.Optimizer):
                     state["momentum_buffer"].mul_(group["momentum"]).add_(grad)
                 p.add_(state["momentum_buffer"], alpha=-group["lr"])
         return loss
-# [/guide:custom-torch]
 
 
 # %%
@@ -133,7 +131,6 @@ class TorchMomentum(torch.optim.Optimizer):
 # ``ops.assign``. The first step needs no special case: with ``v = 0``,
 # ``momentum * v + g`` is ``g``.
 
-# [guide:custom-ms-small-ops]
 class MindSporeMomentum(msnn.Optimizer):
     def __init__(self, params, learning_rate, momentum=0.9, weight_decay=0.0):
         super().__init__(learning_rate, params, weight_decay)
@@ -149,7 +146,6 @@ class MindSporeMomentum(msnn.Optimizer):
             ops.assign(moment, self.momentum * moment + grad)
             ops.assign(param, param - lr * moment)
         return True
-# [/guide:custom-ms-small-ops]
 
 
 # %%
@@ -159,7 +155,6 @@ class MindSporeMomentum(msnn.Optimizer):
 # ``ApplyMomentum(variable, accumulation, learning_rate, gradient, momentum)``
 # performs both assignments in one kernel, with the same rule.
 
-# [guide:custom-ms-fused]
 class FusedMomentum(msnn.Optimizer):
     def __init__(self, params, learning_rate, momentum=0.9, weight_decay=0.0):
         super().__init__(learning_rate, params, weight_decay)
@@ -175,7 +170,6 @@ class FusedMomentum(msnn.Optimizer):
         for param, moment, grad in zip(self.parameters, self.moments, gradients):
             self.apply_momentum(param, moment, lr, grad, self.momentum)
         return True
-# [/guide:custom-ms-fused]
 
 
 # %%
@@ -189,7 +183,6 @@ class FusedMomentum(msnn.Optimizer):
 # experimental schedulers work with the subclass. Unlike ``nn.Optimizer``, no
 # filter is applied to ``weight_decay``.
 
-# [guide:custom-ms-experimental]
 class ExperimentalMomentum(msoptim.Optimizer):
     def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
@@ -204,7 +197,6 @@ class ExperimentalMomentum(msoptim.Optimizer):
                 ops.assign(moment, group["momentum"] * moment + grad)
                 ops.assign(param, param - group["lr"] * moment)
         return True
-# [/guide:custom-ms-experimental]
 
 
 # %%

@@ -85,7 +85,6 @@ full_batch = {k: v.detach().numpy() for k, v in net.state_dict().items()}
 
 model = torch_net()
 loss_fn = tnn.MSELoss()
-# [guide:accumulate-torch]
 optimizer = torch.optim.Adam(model.parameters(), lr=LR)
 optimizer.zero_grad()
 torch_micro_losses = []
@@ -96,7 +95,6 @@ for i, (x, y) in enumerate(micro_batches_t):
     if (i + 1) % K == 0:
         optimizer.step()
         optimizer.zero_grad()
-# [/guide:accumulate-torch]
 torch_accumulated = {k: v.detach().numpy() for k, v in model.state_dict().items()}
 torch_updates = int(optimizer.state_dict()["state"][0]["step"])
 
@@ -110,7 +108,6 @@ torch_updates = int(optimizer.state_dict()["state"][0]["step"])
 
 net = ms_net()
 loss_fn = msnn.MSELoss()
-# [guide:accumulate-ms]
 optimizer = msoptim.Adam(net.trainable_params(), lr=LR)
 grad_fn = mindspore.value_and_grad(lambda x, y: loss_fn(net(x), y) / K, None, optimizer.parameters)
 
@@ -123,7 +120,6 @@ for i, (x, y) in enumerate(micro_batches_m):
     if (i + 1) % K == 0:
         optimizer(accumulated)
         accumulated = tuple(mindspore.ops.zeros_like(p) for p in optimizer.parameters)
-# [/guide:accumulate-ms]
 ms_accumulated = {p.name: p.asnumpy() for p in net.trainable_params()}
 
 # %%

@@ -74,7 +74,6 @@ x_m, y_m = mindspore.Tensor(x_np), mindspore.Tensor(y_np)
 def train_torch(mode):
     net = torch_net()
     model, loss_fn = net, tnn.MSELoss()
-    # [guide:clip-torch]
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     norms = []
     for step in range(N_STEPS):
@@ -86,7 +85,6 @@ def train_torch(mode):
         else:
             torch.nn.utils.clip_grad_value_(model.parameters(), clip_value=CLIP_VALUE)
         optimizer.step()
-    # [/guide:clip-torch]
     return {k: v.detach().numpy() for k, v in net.state_dict().items()}, norms
 
 
@@ -98,7 +96,6 @@ def train_torch(mode):
 def train_ms(mode):
     net = ms_net()
     loss_fn = msnn.MSELoss()
-    # [guide:clip-ms]
     optimizer = msnn.SGD(net.trainable_params(), LR)
     grad_fn = mindspore.value_and_grad(lambda x, y: loss_fn(net(x), y), None, optimizer.parameters)
     norms = []
@@ -112,7 +109,6 @@ def train_ms(mode):
         else:
             grads = ops.clip_by_value(grads, -CLIP_VALUE, CLIP_VALUE)
         optimizer(grads)
-    # [/guide:clip-ms]
     return {p.name: p.asnumpy() for p in net.trainable_params()}, norms
 
 

@@ -81,7 +81,6 @@ x_m, y_m = mindspore.Tensor(x_np), mindspore.Tensor(y_np)
 # ``torch.autocast``.
 
 net = torch_net()
-# [guide:scale-torch]
 optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
 scaler = torch.amp.GradScaler("cpu", init_scale=INIT_SCALE, growth_factor=2.0,
                               backoff_factor=0.5, growth_interval=GROWTH_INTERVAL)
@@ -93,7 +92,6 @@ for step in range(N_STEPS):
     scaler.step(optimizer)
     scaler.update()
     torch_scales.append(scaler.get_scale())
-# [/guide:scale-torch]
 torch_final = {k: v.detach().numpy() for k, v in net.state_dict().items()}
 
 # %%
@@ -107,7 +105,6 @@ torch_final = {k: v.detach().numpy() for k, v in net.state_dict().items()}
 # ``growth_factor=2, backoff_factor=0.5`` is ``scale_factor=2``.
 
 net = ms_net()
-# [guide:scale-ms-functional]
 optimizer = msnn.SGD(net.trainable_params(), LR, momentum=MOMENTUM)
 scaler = msamp.DynamicLossScaler(scale_value=INIT_SCALE, scale_factor=2, scale_window=GROWTH_INTERVAL)
 loss_fn = msnn.MSELoss()
@@ -128,7 +125,6 @@ for step in range(N_STEPS):
     if finite:
         optimizer(grads)
     functional_scales.append(float(scaler.scale_value.asnumpy()))
-# [/guide:scale-ms-functional]
 functional_final = ms_weights(net)
 
 # %%
@@ -153,13 +149,11 @@ class LossWithBoost(msnn.Cell):
 
 
 net = ms_net()
-# [guide:scale-ms-cell]
 optimizer = msnn.SGD(net.trainable_params(), LR, momentum=MOMENTUM)
 update_cell = msnn.DynamicLossScaleUpdateCell(loss_scale_value=INIT_SCALE, scale_factor=2,
                                               scale_window=GROWTH_INTERVAL)
 train_net = msnn.TrainOneStepWithLossScaleCell(LossWithBoost(net), optimizer, scale_sense=update_cell)
 train_net.set_train()
-# [/guide:scale-ms-cell]
 
 cell_scales = []
 try:
@@ -229,12 +223,10 @@ unscaled = {k: v.detach().numpy() for k, v in net.state_dict().items()}
 
 def run_model(optimizer_loss_scale, drop_overflow_update=False):
     net = ms_net()
-    # [guide:scale-ms-model]
     optimizer = msnn.SGD(net.trainable_params(), LR, momentum=MOMENTUM, weight_decay=WD,
                          loss_scale=optimizer_loss_scale)
     manager = msamp.FixedLossScaleManager(S, drop_overflow_update=drop_overflow_update)
     model = Model(net, loss_fn=msnn.MSELoss(), optimizer=optimizer, loss_scale_manager=manager)
-    # [/guide:scale-ms-model]
     data = ds.NumpySlicesDataset({"x": x_np, "y": y_np}, shuffle=False).batch(16)
     model.train(MODEL_STEPS, data, dataset_sink_mode=False)
     final = ms_weights(net)

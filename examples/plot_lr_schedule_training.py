@@ -91,7 +91,6 @@ def ms_trainer(net, optimizer):
 
 net = torch_net()
 loss_fn = tnn.MSELoss()
-# [guide:lr-torch]
 optimizer = torch.optim.SGD(net.parameters(), lr=BASE_LR, momentum=MOMENTUM)
 scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=EPOCHS, eta_min=MIN_LR)
 
@@ -105,7 +104,6 @@ for epoch in range(EPOCHS):
         optimizer.step()
         torch_losses.append(loss.item())
     scheduler.step()
-# [/guide:lr-torch]
 
 # %%
 # MindSpore 1: a list from ``nn.dynamic_lr``
@@ -121,13 +119,11 @@ for epoch in range(EPOCHS):
 # from its ``global_step`` counter.
 
 net = ms_net()
-# [guide:lr-dynamic-list]
 lr_list = msnn.dynamic_lr.cosine_decay_lr(
     min_lr=MIN_LR, max_lr=BASE_LR, total_step=TOTAL_STEPS,
     step_per_epoch=STEPS_PER_EPOCH, decay_epoch=EPOCHS,
 )
 optimizer = msnn.SGD(net.trainable_params(), lr_list, momentum=MOMENTUM)
-# [/guide:lr-dynamic-list]
 train_step = ms_trainer(net, optimizer)
 list_lrs, list_losses = [], []
 for epoch in range(EPOCHS):
@@ -156,7 +152,6 @@ else:
 # rises again after ``T_max`` (checked below; see also :ref:`cosineannealinglr`).
 
 net = ms_net()
-# [guide:lr-schedule-cell]
 
 
 class PerEpoch(msnn.learning_rate_schedule.LearningRateSchedule):
@@ -173,7 +168,6 @@ class PerEpoch(msnn.learning_rate_schedule.LearningRateSchedule):
 
 cosine = msnn.CosineDecayLR(min_lr=MIN_LR, max_lr=BASE_LR, decay_steps=EPOCHS)
 optimizer = msnn.SGD(net.trainable_params(), PerEpoch(cosine, STEPS_PER_EPOCH), momentum=MOMENTUM)
-# [/guide:lr-schedule-cell]
 train_step = ms_trainer(net, optimizer)
 cell_lrs, cell_losses = [], []
 for epoch in range(EPOCHS):
@@ -189,10 +183,8 @@ for epoch in range(EPOCHS):
 # of scalar tensors instead of floats.
 
 net = ms_net()
-# [guide:lr-experimental]
 optimizer = msoptim.SGD(net.trainable_params(), lr=BASE_LR, momentum=MOMENTUM)
 scheduler = msoptim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=EPOCHS, eta_min=MIN_LR)
-# [/guide:lr-experimental]
 train_step = ms_trainer(net, optimizer)
 exp_lrs, exp_losses = [], []
 for epoch in range(EPOCHS):
@@ -261,7 +253,6 @@ assert np.allclose(cell_past, MIN_LR) and max(torch_all[EPOCHS:]) > 0.5 * BASE_L
 # is the same construction with irregular milestones.
 
 STEP_SIZE, GAMMA = 2, 0.5
-# [guide:lr-steplr]
 # PyTorch: per epoch
 t_opt = torch.optim.SGD(torch_net().parameters(), lr=BASE_LR)
 t_sched = torch.optim.lr_scheduler.StepLR(t_opt, step_size=STEP_SIZE, gamma=GAMMA)
@@ -274,7 +265,6 @@ step_lr_list = msnn.dynamic_lr.piecewise_constant_lr(milestones, values)
 # MindSpore, world 3: the same class as PyTorch
 m_opt = msoptim.SGD(ms_net().trainable_params(), lr=BASE_LR)
 m_sched = msoptim.lr_scheduler.StepLR(m_opt, step_size=STEP_SIZE, gamma=GAMMA)
-# [/guide:lr-steplr]
 print("piecewise_constant_lr milestones", milestones, "values", values)
 
 torch_step_lrs, exp_step_lrs = [], []
@@ -307,7 +297,6 @@ print("all four MindSpore StepLR translations agree with PyTorch to 1e-6 (relati
 # hence the lambda.
 
 RATE, N = 0.3, 8
-# [guide:lr-others]
 ms_lists = {
     "natural_exp_decay_lr": msnn.dynamic_lr.natural_exp_decay_lr(BASE_LR, RATE, N, 1, 1),
     "inverse_decay_lr": msnn.dynamic_lr.inverse_decay_lr(BASE_LR, RATE, N, 1, 1),
@@ -321,7 +310,6 @@ torch_equivalents = {
     "polynomial_decay_lr": lambda opt: lr_sched.PolynomialLR(opt, total_iters=N, power=2.0),
     "warmup_lr": lambda opt: lr_sched.LambdaLR(opt, lambda epoch: min(epoch, 4) / 4),
 }
-# [/guide:lr-others]
 ms_cells = {  # the LearningRateSchedule cells give the same values, step by step
     "natural_exp_decay_lr": msnn.NaturalExpDecayLR(BASE_LR, RATE, 1),
     "inverse_decay_lr": msnn.InverseDecayLR(BASE_LR, RATE, 1),

@@ -73,7 +73,6 @@ class TorchCNN(tnn.Module):
 model = TorchCNN()
 INITIAL = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
-# [guide:migrated-torch]
 train_set = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
@@ -95,7 +94,6 @@ for epoch in range(EPOCHS):
     with torch.no_grad():
         pred = model(torch.from_numpy(x_test)).argmax(dim=1)
     torch_acc.append((pred.numpy() == y_test).mean())
-# [/guide:migrated-torch]
 
 # %%
 # The MindSpore translation
@@ -140,7 +138,6 @@ weights = {RENAME.get(k, k): mindspore.Parameter(mindspore.Tensor(v), name=RENAM
            for k, v in INITIAL.items() if k != "bn1.num_batches_tracked"}
 assert not mindspore.load_param_into_net(net, weights, strict_load=True)[0]
 
-# [guide:migrated-ms]
 optimizer = msoptim.SGD(net.trainable_params(), lr=0.2, momentum=0.9)
 scheduler = msoptim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
 loss_fn = msnn.CrossEntropyLoss()
@@ -167,7 +164,6 @@ for epoch in range(EPOCHS):
     net.set_train(False)  # changed: model.eval(); no no_grad() needed
     pred = net(mindspore.Tensor(x_test)).argmax(axis=1)
     ms_acc.append((pred.asnumpy() == y_test).mean())
-# [/guide:migrated-ms]
 
 # %%
 # Compare

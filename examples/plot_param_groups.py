@@ -128,11 +128,9 @@ def compare(label, t_final, m_final):
 # them too (see :ref:`params`).
 
 t_net, m_net = make_pair()
-# [guide:params-all]
 torch_names = [name for name, _ in t_net.named_parameters()]
 ms_names = [p.name for p in m_net.trainable_params()]
 ms_all_names = [p.name for p in m_net.get_parameters()]
-# [/guide:params-all]
 print("PyTorch parameters():        ", torch_names)
 print("MindSpore trainable_params():", ms_names)
 print("MindSpore get_parameters():  ", ms_all_names)
@@ -154,13 +152,11 @@ compare(
 # carries its own ``.name``.
 
 t_net, m_net = make_pair()
-# [guide:params-subset]
 torch_non_conv = [p for name, p in t_net.named_parameters() if "conv" not in name]
 ms_non_conv = [p for p in m_net.trainable_params() if "conv" not in p.name]
 
 torch_opt = torch.optim.SGD(torch_non_conv, lr=0.1)
 ms_opt = msnn.SGD(ms_non_conv, 0.1)
-# [/guide:params-subset]
 moved = compare("non-conv subset", train_torch(t_net, torch_opt), train_ms(m_net, ms_opt))
 assert moved["conv.weight"] == 0.0 and moved["conv.bias"] == 0.0, "the conv parameters must stay frozen"
 assert moved["fc.weight"] > 1e-2
@@ -178,7 +174,6 @@ assert moved["fc.weight"] > 1e-2
 # applies only without groups (see the weight-decay example).
 
 t_net, m_net = make_pair()
-# [guide:groups-nn]
 torch_conv = [p for name, p in t_net.named_parameters() if "conv" in name]
 torch_rest = [p for name, p in t_net.named_parameters() if "conv" not in name]
 torch_opt = torch.optim.SGD(
@@ -192,7 +187,6 @@ ms_opt = msnn.SGD(
     [{"params": ms_conv, "lr": 0.02}, {"params": ms_rest, "weight_decay": 0.05}],
     0.1, momentum=0.9,
 )
-# [/guide:groups-nn]
 compare("groups: lr and weight_decay", train_torch(t_net, torch_opt), train_ms(m_net, ms_opt))
 
 # %%
@@ -215,7 +209,6 @@ else:
 # stored as a ``Parameter`` so that schedulers can change it.
 
 t_net, m_net = make_pair()
-# [guide:groups-experimental]
 torch_opt = torch.optim.SGD(
     [
         {"params": [p for n, p in t_net.named_parameters() if "conv" in n], "momentum": 0.5},
@@ -230,7 +223,6 @@ ms_opt = msoptim.SGD(
     ],
     lr=0.1, momentum=0.9,
 )
-# [/guide:groups-experimental]
 for t_group, m_group in zip(torch_opt.param_groups, ms_opt.param_groups):
     print("momentum", t_group["momentum"], m_group["momentum"], "  lr", t_group["lr"], float(m_group["lr"].asnumpy()))
     assert t_group["momentum"] == m_group["momentum"]
@@ -251,14 +243,12 @@ compare("experimental: per-group momentum", train_torch(t_net, torch_opt), train
 # the same length``. In MindSpore, pass every group to the constructor.
 
 t_net, m_net = make_pair()
-# [guide:add-param-group]
 torch_opt = torch.optim.SGD([p for n, p in t_net.named_parameters() if "conv" in n], lr=0.1, momentum=0.9)
 torch_opt.add_param_group({"params": [p for n, p in t_net.named_parameters() if "conv" not in n], "lr": 0.05})
 
 ms_opt = msoptim.SGD([p for p in m_net.trainable_params() if "conv" in p.name], lr=0.1, momentum=0.9)
 ms_opt.add_param_group({"params": [p for p in m_net.trainable_params() if "conv" not in p.name], "lr": 0.05})
 print(len(ms_opt.parameters), "parameters,", len(ms_opt.accum), "momentum buffers")
-# [/guide:add-param-group]
 assert len(torch_opt.param_groups) == len(ms_opt.param_groups) == 2
 assert len(ms_opt.accum) == 2 < len(ms_opt.parameters) == 6, "add_param_group now extends the state: update the text"
 train_torch(t_net, torch_opt)  # fine in PyTorch

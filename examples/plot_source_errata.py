@@ -69,7 +69,6 @@ def max_diff(a, b):
 # ``mindspore.nn.Momentum`` and ``torch.optim.SGD(momentum=...)`` do (see
 # :ref:`custom_optimizer` and :ref:`sgd`).
 
-# [guide:errata-small-ops-wrong]
 class SourceMomentum(msnn.Optimizer):
     """The update rule as printed in the guide."""
 
@@ -82,10 +81,8 @@ class SourceMomentum(msnn.Optimizer):
         for param, moment, grad in zip(self.parameters, self.moments, gradients):
             ops.assign(param, self.momentum * param + moment + self.learning_rate * grad)
         return True
-# [/guide:errata-small-ops-wrong]
 
 
-# [guide:errata-small-ops-fixed]
 class FixedMomentum(msnn.Optimizer):
     def __init__(self, params, learning_rate, momentum, weight_decay=0.0, loss_scale=1.0):
         super().__init__(learning_rate, params, weight_decay, loss_scale)
@@ -100,7 +97,6 @@ class FixedMomentum(msnn.Optimizer):
             ops.assign(moment, self.momentum * moment + grad)  # update the moment
             ops.assign(param, param - lr * moment)  # and descend
         return True
-# [/guide:errata-small-ops-fixed]
 
 
 p_src, p_fix, p_ref = params_ms("src"), params_ms("fix"), params_ms("ref")
@@ -154,7 +150,6 @@ run_quadratic(FixedMomentum(p_dyn, [0.1, 0.05, 0.01], MOMENTUM), p_dyn, steps=3)
 # accepts ``weight_decay`` and ``loss_scale`` and silently ignores them:
 # ``nn.Optimizer`` applies neither on its own.
 
-# [guide:errata-fused-wrong]
 class SourceFusedMomentum(msnn.Optimizer):
     """As in the guide: self.momentum is used but never defined."""
 
@@ -167,7 +162,6 @@ class SourceFusedMomentum(msnn.Optimizer):
         for param, moment, grad in zip(self.parameters, self.moments, gradients):
             self.opt(param, moment, self.learning_rate, grad, self.momentum)
         return True
-# [/guide:errata-fused-wrong]
 
 
 p_src = params_ms("fsrc")
@@ -180,7 +174,6 @@ else:
     raise AssertionError("the ApplyMomentum example runs now")
 
 
-# [guide:errata-fused-fixed]
 class FixedFusedMomentum(msnn.Optimizer):
     def __init__(self, params, learning_rate, momentum, weight_decay=0.0, loss_scale=1.0):
         super().__init__(learning_rate, params, weight_decay, loss_scale)
@@ -195,7 +188,6 @@ class FixedFusedMomentum(msnn.Optimizer):
         for param, moment, grad in zip(self.parameters, self.moments, gradients):
             self.opt(param, moment, lr, grad, self.momentum)
         return True
-# [/guide:errata-fused-fixed]
 
 
 class MomentumDefinedOnly(SourceFusedMomentum):
@@ -242,10 +234,8 @@ class TorchConvBN(tnn.Module):
 
 
 torch_model = TorchConvBN()
-# [guide:errata-subset]
 wrong = [name for name, p in torch_model.named_parameters() if "conv" in name]  # as printed
 fixed = [name for name, p in torch_model.named_parameters() if "conv" not in name]
-# [/guide:errata-subset]
 print("selected by the guide's loop:", wrong, " non-conv:", fixed)
 assert wrong == ["conv.weight", "conv.bias"] and fixed == ["bn.weight", "bn.bias"]
 findings["3. PyTorch 'non-conv' loop selects"] = ", ".join(wrong)
@@ -298,14 +288,12 @@ findings["4. nn.ProximalAadagrad exists"] = False
 
 w_t = torch.nn.Parameter(torch.zeros(2))
 w_m = mindspore.Parameter(mindspore.Tensor(np.zeros(2, np.float32)), name="w")
-# [guide:errata-state]
 torch_opt = torch.optim.SGD([w_t], lr=0.1, momentum=0.9)
 ms_opt = msoptim.SGD([w_m], lr=0.1, momentum=0.9)
 torch_keys = set(torch_opt.param_groups[0])
 ms_keys = set(ms_opt.param_groups[0])
 ms_state_names = list(ms_opt.state_dict())
 nn_state_names = list(msnn.SGD([w_m], 0.1, momentum=0.9).state_dict())
-# [/guide:errata-state]
 print("param_groups keys only in PyTorch:  ", sorted(torch_keys - ms_keys))
 print("param_groups keys only in MindSpore:", sorted(ms_keys - torch_keys))
 print("experimental SGD state_dict():", ms_state_names)
@@ -324,7 +312,6 @@ findings["5. experimental.optim has param_groups / state_dict()"] = True
 a_t, b_t = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
 a_m = mindspore.Parameter(mindspore.Tensor(np.zeros(1, np.float32)), name="a")
 b_m = mindspore.Parameter(mindspore.Tensor(np.zeros(1, np.float32)), name="b")
-# [guide:errata-get-last-lr]
 torch_opt = torch.optim.SGD([{"params": [a_t]}, {"params": [b_t], "lr": 0.01}], lr=0.1)
 torch_sched = torch.optim.lr_scheduler.StepLR(torch_opt, step_size=1, gamma=0.5)
 ms_opt = msoptim.SGD([{"params": [a_m]}, {"params": [b_m], "lr": 0.01}], lr=0.1)
@@ -335,7 +322,6 @@ for _ in range(3):
     ms_sched.step()
 torch_lrs = torch_sched.get_last_lr()
 ms_lrs = [float(lr.asnumpy()) for lr in ms_sched.get_last_lr()]
-# [/guide:errata-get-last-lr]
 print("per-group lr after 3 steps, PyTorch:", torch_lrs, " MindSpore:", ms_lrs)
 np.testing.assert_allclose(ms_lrs, torch_lrs, rtol=1e-6)
 findings["6. per-group get_last_lr() max rel diff"] = float(np.max(np.abs(np.array(ms_lrs) / torch_lrs - 1)))
@@ -374,10 +360,8 @@ loss_net = msnn.WithLossCell(net, msnn.MSELoss())
 x3 = mindspore.Tensor(rng.standard_normal((4, 3)).astype(np.float32))
 y2 = mindspore.Tensor(rng.standard_normal((4, 2)).astype(np.float32))
 weights = mindspore.ParameterTuple(net.trainable_params())
-# [guide:errata-gradoperation]
 grads_old = ops.GradOperation(get_by_list=True)(loss_net, weights)(x3, y2)
 _, grads_new = mindspore.value_and_grad(loss_net, None, weights)(x3, y2)
-# [/guide:errata-gradoperation]
 grad_diff = max_diff([g.asnumpy() for g in grads_old], [g.asnumpy() for g in grads_new])
 print(f"GradOperation vs value_and_grad: max |grad diff| = {grad_diff:.1e}")
 assert grad_diff == 0.0
@@ -535,9 +519,7 @@ findings["12. snippets with undefined names"] = "NameError"
 x_t = torch.from_numpy(rng.standard_normal((1, 3, 8, 6)).astype(np.float32))
 conv_t = tnn.Conv2d(3, 4, 3)
 conv_default = msnn.Conv2d(3, 4, 3)
-# [guide:errata-conv-defaults]
 conv_ms = msnn.Conv2d(3, 4, 3, pad_mode="valid", has_bias=True)
-# [/guide:errata-conv-defaults]
 conv_ms.weight.set_data(mindspore.Tensor(conv_t.weight.detach().numpy()))
 conv_ms.bias.set_data(mindspore.Tensor(conv_t.bias.detach().numpy()))
 out_t = conv_t(x_t).detach().numpy()

@@ -115,7 +115,6 @@ t_opt = torch.optim.SGD(t_net.parameters(), lr=LR, momentum=MOMENTUM)
 m_opt = msnn.SGD(m_net.trainable_params(), LR, momentum=MOMENTUM)
 torch_steps(t_net, t_opt, [0])
 ms_steps(m_net, m_opt, [0])
-# [guide:read-state]
 # PyTorch
 torch_lr = t_opt.param_groups[0]["lr"]
 torch_buffer = t_opt.state_dict()["state"][0]["momentum_buffer"]  # of the first parameter
@@ -124,7 +123,6 @@ torch_buffer = t_opt.state_dict()["state"][0]["momentum_buffer"]  # of the first
 ms_lr = m_opt.get_lr()  # the rate of the next step
 ms_state = m_opt.parameters_dict()  # name -> Parameter, network weights included
 ms_buffer = ms_state["accum.0.weight"]
-# [/guide:read-state]
 print("PyTorch state keys of parameter 0:", list(t_opt.state_dict()["state"][0]))
 print("MindSpore optimizer parameters:  ", list(ms_state))
 print(f"lr: {torch_lr} / {float(ms_lr.asnumpy()):.6f}")
@@ -146,14 +144,12 @@ torch_reference = {k: v.detach().numpy() for k, v in net.state_dict().items()}
 net = torch_net()
 opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
 first = torch_steps(net, opt, FIRST)
-# [guide:resume-torch]
 checkpoint = {"model": net.state_dict(), "optimizer": opt.state_dict()}
 
 net = torch_net()
 opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
 net.load_state_dict(checkpoint["model"])
 opt.load_state_dict(checkpoint["optimizer"])
-# [/guide:resume-torch]
 curves["PyTorch, resumed"] = first + torch_steps(net, opt, REST)
 resumed_diff = max(float(np.abs(v.detach().numpy() - torch_reference[k]).max()) for k, v in net.state_dict().items())
 
@@ -182,14 +178,12 @@ ms_reference = {p.name: p.asnumpy().copy() for p in net.trainable_params()}
 net = ms_net()
 opt = msnn.SGD(net.trainable_params(), LR, momentum=MOMENTUM)
 first = ms_steps(net, opt, FIRST)
-# [guide:resume-ms]
 checkpoint = ms_snapshot(opt)  # mindspore.save_checkpoint(opt, path) writes the same
 
 net = ms_net()
 opt = msnn.SGD(net.trainable_params(), LR, momentum=MOMENTUM)
 not_loaded, _ = mindspore.load_param_into_net(opt, as_parameters(checkpoint), strict_load=True)
 assert not not_loaded, not_loaded
-# [/guide:resume-ms]
 curves["MindSpore, resumed"] = first + ms_steps(net, opt, REST)
 ms_resumed_diff = max(float(np.abs(p.asnumpy() - ms_reference[p.name]).max()) for p in net.trainable_params())
 print(f"MindSpore resumed vs uninterrupted:    {ms_resumed_diff:.2e}")
@@ -212,14 +206,12 @@ torch_checkpoint = {"model": t_net.state_dict(), "optimizer": t_opt.state_dict()
 
 
 def torch_to_ms(torch_checkpoint, m_opt, clear_stat=True):
-    # [guide:convert-torch-to-ms]
     state = torch_checkpoint["optimizer"]["state"]
     converted = {"global_step": np.array([RESUME_AT], np.int32)}
     for index, param in enumerate(m_opt.parameters):  # the same order as PyTorch's params
         converted[param.name] = torch_checkpoint["model"][param.name].numpy()  # names match here
         converted["accum." + param.name] = state[index]["momentum_buffer"].numpy()
         converted["stat." + param.name] = np.zeros(param.shape, np.float32)  # not the first step any more
-    # [/guide:convert-torch-to-ms]
     if not clear_stat:
         for name in list(converted):
             if name.startswith("stat."):
@@ -263,7 +255,6 @@ adam_reference = {p.name: p.asnumpy().copy() for p in m_net.trainable_params()}
 
 t_net = torch_net()
 t_opt = torch.optim.Adam(t_net.parameters(), lr=0.01)
-# [guide:convert-ms-to-torch]
 names = [name for name, _ in t_net.named_parameters()]  # same order as the MindSpore parameters
 t_net.load_state_dict({name: torch.tensor(ms_checkpoint[name]) for name in names})
 state_dict = t_opt.state_dict()
@@ -277,7 +268,6 @@ state_dict["state"] = {
     for index, name in enumerate(names)
 }
 t_opt.load_state_dict(state_dict)
-# [/guide:convert-ms-to-torch]
 adam_losses = torch_steps(t_net, t_opt, REST)
 adam_diff = max(float(np.abs(v.detach().numpy() - adam_reference[k]).max()) for k, v in t_net.state_dict().items())
 print(f"PyTorch Adam resumed from MindSpore vs MindSpore uninterrupted: {adam_diff:.2e}")

@@ -99,7 +99,6 @@ x_m, y_m = mindspore.Tensor(x_np), mindspore.Tensor(y_np)
 # which is why the loop starts with ``zero_grad()`` (see :ref:`zero_grad`).
 # ``torch.optim.SGD`` with momentum is the optimizer (:ref:`sgd`).
 
-# [guide:step-torch]
 model = torch_net
 optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 loss_fn = tnn.CrossEntropyLoss()
@@ -112,7 +111,6 @@ for step in range(N_STEPS):
     loss.backward()
     optimizer.step()
     torch_losses.append(loss.item())
-# [/guide:step-torch]
 
 # %%
 # MindSpore style 1: ``Model``
@@ -134,7 +132,6 @@ class RecordLoss(Callback):
 
 
 ms_net = fresh_ms_net()
-# [guide:step-ms-model]
 loss_fn = msnn.CrossEntropyLoss()
 optimizer = msnn.SGD(ms_net.trainable_params(), LR, momentum=MOMENTUM)
 model = Model(ms_net, loss_fn=loss_fn, optimizer=optimizer)
@@ -142,7 +139,6 @@ model = Model(ms_net, loss_fn=loss_fn, optimizer=optimizer)
 dataset = ds.NumpySlicesDataset({"x": x_np, "y": y_np}, shuffle=False).batch(8)
 recorder = RecordLoss()
 model.train(N_STEPS, dataset, callbacks=[recorder], dataset_sink_mode=False)
-# [/guide:step-ms-model]
 model_losses = recorder.losses
 
 # %%
@@ -155,7 +151,6 @@ model_losses = recorder.losses
 # forward pass.
 
 ms_net = fresh_ms_net()
-# [guide:step-ms-cell]
 loss_fn = msnn.CrossEntropyLoss()
 optimizer = msnn.SGD(ms_net.trainable_params(), LR, momentum=MOMENTUM)
 train_net = msnn.TrainOneStepCell(msnn.WithLossCell(ms_net, loss_fn), optimizer)
@@ -165,7 +160,6 @@ cell_losses = []
 for step in range(N_STEPS):
     loss = train_net(x_m, y_m)
     cell_losses.append(float(loss.asnumpy()))
-# [/guide:step-ms-cell]
 
 # %%
 # MindSpore style 3: ``value_and_grad`` + ``optimizer(grads)``
@@ -177,7 +171,6 @@ for step in range(N_STEPS):
 # stored on the parameters, so there is nothing to zero.
 
 ms_net = fresh_ms_net()
-# [guide:step-ms-functional]
 loss_fn = msnn.CrossEntropyLoss()
 optimizer = msnn.SGD(ms_net.trainable_params(), LR, momentum=MOMENTUM)
 ms_net.set_train()
@@ -194,7 +187,6 @@ for step in range(N_STEPS):
     loss, grads = grad_fn(x_m, y_m)
     optimizer(grads)
     functional_losses.append(float(loss.asnumpy()))
-# [/guide:step-ms-functional]
 
 # %%
 # MindSpore style 4: ``mindspore.experimental.optim``
@@ -208,7 +200,6 @@ for step in range(N_STEPS):
 # (checked below).
 
 ms_net = fresh_ms_net()
-# [guide:step-ms-experimental]
 loss_fn = msnn.CrossEntropyLoss()
 optimizer = msoptim.SGD(ms_net.trainable_params(), lr=LR, momentum=MOMENTUM)
 ms_net.set_train()
@@ -225,7 +216,6 @@ for step in range(N_STEPS):
     loss, grads = grad_fn(x_m, y_m)
     optimizer(grads)
     experimental_losses.append(float(loss.asnumpy()))
-# [/guide:step-ms-experimental]
 
 # The same step with mindspore.mint.optim.SGD changes nothing on the CPU:
 ms_net = fresh_ms_net()

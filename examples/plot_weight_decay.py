@@ -136,10 +136,8 @@ runs = {}
 # alone, so the two runs drift apart (see :ref:`sgd`).
 
 t_net, m_net = make_pair()
-# [guide:wd-default-filter]
 torch_opt = torch.optim.SGD(t_net.parameters(), lr=0.1, weight_decay=WD)
 ms_opt = msnn.SGD(m_net.trainable_params(), 0.1, weight_decay=WD)  # skips gamma, beta
-# [/guide:wd-default-filter]
 runs["PyTorch SGD(weight_decay)"], t_final = train_torch(t_net, torch_opt)
 runs["mindspore.nn.SGD(weight_decay)"], m_final = train_ms(m_net, ms_opt)
 filter_diff = max_diff(t_final, m_final, ["bn.gamma"])
@@ -153,9 +151,7 @@ assert filter_diff > 1e-2, "mindspore.nn.SGD now decays gamma: update this examp
 
 t_net, m_net = make_pair()
 _, t_final = train_torch(t_net, torch.optim.SGD(t_net.parameters(), lr=0.1, weight_decay=WD))
-# [guide:wd-decay-all]
 ms_opt = msnn.SGD([{"params": m_net.trainable_params(), "weight_decay": WD}], 0.1)
-# [/guide:wd-decay-all]
 runs["mindspore.nn.SGD, one group"], m_final = train_ms(m_net, ms_opt)
 group_diff = max_diff(t_final, m_final)
 
@@ -173,13 +169,11 @@ assert group_diff < ATOL and exp_diff < ATOL
 # ``weight_decay=0``.
 
 t_net, m_net = make_pair()
-# [guide:wd-reverse-filter]
 norm_params = [p for name, p in t_net.named_parameters() if name.startswith("bn.")]
 other_params = [p for name, p in t_net.named_parameters() if not name.startswith("bn.")]
 torch_opt = torch.optim.SGD(
     [{"params": other_params}, {"params": norm_params, "weight_decay": 0.0}], lr=0.1, weight_decay=WD
 )
-# [/guide:wd-reverse-filter]
 _, t_final = train_torch(t_net, torch_opt)
 _, m_final = train_ms(m_net, msnn.SGD(m_net.trainable_params(), 0.1, weight_decay=WD))
 reverse_diff = max_diff(t_final, m_final)
@@ -199,19 +193,15 @@ assert reverse_diff < ATOL
 
 LR = 0.01
 t_net, m_net = make_pair()
-# [guide:wd-adam-coupled]
 torch_opt = torch.optim.Adam(t_net.parameters(), lr=LR, weight_decay=WD)
 ms_opt = msoptim.Adam(m_net.trainable_params(), lr=LR, weight_decay=WD)
-# [/guide:wd-adam-coupled]
 runs["PyTorch Adam(weight_decay)"], t_adam = train_torch(t_net, torch_opt)
 runs["experimental Adam(weight_decay)"], m_adam = train_ms(m_net, ms_opt)
 adam_diff = max_diff(t_adam, m_adam)
 
 t_net, m_net = make_pair()
-# [guide:wd-adamw]
 torch_opt = torch.optim.AdamW(t_net.parameters(), lr=LR, weight_decay=WD)
 ms_opt = msoptim.AdamW(m_net.trainable_params(), lr=LR, weight_decay=WD)
-# [/guide:wd-adamw]
 runs["PyTorch AdamW"], t_adamw = train_torch(t_net, torch_opt)
 runs["experimental AdamW"], m_adamw = train_ms(m_net, ms_opt)
 adamw_diff = max_diff(t_adamw, m_adamw)
