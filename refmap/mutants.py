@@ -135,6 +135,8 @@ def _entry_doc(le: LoadedEntry, mutant_id: str, cp_index: int, check: dict[str, 
     cp.pop("trap", None)
     cp["checks"] = [check]
     out = {k: v for k, v in doc.items() if k not in ("counterparts", "check_defaults", "see_also")}
+    if isinstance(out.get("summary"), dict):
+        out["summary"] = out["summary"]["text"]
     return {**out, "id": mutant_id, "counterparts": [cp]}
 
 

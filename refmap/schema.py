@@ -306,6 +306,11 @@ class Counterpart(Strict):
     )
     check_defaults: CheckDefaults | None = None
     checks: Annotated[list[Check], Field(max_length=200)] = Field(default_factory=list)
+    unverified: list[Text] = Field(
+        default_factory=list,
+        description="facts read from documentation or source that no check here can show (Ascend/GPU "
+        "kernels, say); shown apart, labelled as not verified",
+    )
     no_long_check: Text | None = Field(
         default=None,
         description=f"why no check runs {LONG_CHECK_STEPS}+ steps (every counterpart needs one so drift shows)",
@@ -334,7 +339,10 @@ class Entry(Strict):
     involves: list[TorchPath] = Field(
         default_factory=list, description="setups: the torch optimizers and schedules the setup combines"
     )
-    summary: Text
+    summary: Text | Statement
+    unverified: list[Text] = Field(
+        default_factory=list, description="facts that no check here can show, shown apart and labelled as not verified"
+    )
     see_also: list[Slug] = Field(default_factory=list, description="ids of related entries")
     keywords: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,39}$")]] = Field(
         default_factory=list, description="search terms readers use for this entry (e.g. 'warmup', 'weight decay')"

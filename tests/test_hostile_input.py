@@ -152,7 +152,7 @@ def test_huge_numbers_are_range_checked(tmp_path):
 def test_unicode_is_fine_where_text_is_allowed(tmp_path):
     text = FIXTURE.read_text().replace("A two-check fixture used by the test suite.", "Ünïcødé ✓ 优化器 — 𝔘")
     le, errors = load_text(tmp_path, text)
-    assert errors == [] and le is not None and "优化器" in le.entry.summary
+    assert errors == [] and le is not None and "优化器" in str(le.entry.summary)
     bad = FIXTURE.read_text().replace("id: sgd-small", "id: sgd-ünï")
     msgs = assert_rejected(load_text(tmp_path, bad))
     assert any(": id:" in m for m in msgs)

@@ -80,7 +80,7 @@ def test_wrong_type_is_located(write_entry):
 
 def test_bad_status_and_missing_field_both_reported(write_entry):
     text = GOOD.replace("status: equivalent_with_recipe", "status: same").replace(
-        "summary: A two-check fixture used by the test suite.\n", ""
+        "summary:\n  text: A two-check fixture used by the test suite.\n  proof: [momentum]\n", ""
     )
     root, _ = write_entry(text)
     msgs = errors_of(root)
@@ -250,7 +250,7 @@ def test_cli_check_prints_all_errors_and_fails(write_entry):
     )
     assert proc.returncode == 1
     assert "2 errors in the knowledge base" in proc.stderr
-    assert "a.yaml:5:1: family:" in proc.stderr and "b.yaml:10:5: counterparts[0].status:" in proc.stderr
+    assert "a.yaml:5:1: family:" in proc.stderr and "b.yaml:12:5: counterparts[0].status:" in proc.stderr
 
 
 def test_cli_files_typo_is_an_error(write_entry):

@@ -108,7 +108,7 @@ def test_kb_prose_is_inert(fabricated_kb: Path, build_site):
         "<script>alert(1)</script> {raw}`<b>x</b>` # heading $math$ *em* 1. list"
     )
     path.write_text(
-        path.read_text().replace("summary: A two-check fixture used by the test suite.", f"summary: {evil!r}")
+        path.read_text().replace("  text: A two-check fixture used by the test suite.", f"  text: {evil!r}")
     )
     site = build_site(fabricated_kb)
     raw = (site.out / "reference" / "sgd-small.html").read_text()

@@ -159,6 +159,7 @@ def _specs(le: LoadedEntry) -> tuple[list[CheckSpec], list[KBError]]:
 
 def _statements(e: Entry) -> Iterator[tuple[Loc, list[str]]]:
     """(location, proof) of every place in the entry that names checks as proof."""
+    yield ("summary", "proof"), list(getattr(e.summary, "proof", []))
     for i, cp in enumerate(e.counterparts):
         yield ("counterparts", i, "summary", "proof"), list(getattr(cp.summary, "proof", []))
         if cp.trap is not None:

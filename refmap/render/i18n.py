@@ -39,7 +39,9 @@ def kb_messages(le: LoadedEntry) -> Iterator[tuple[str, str]]:
         return le.where(*loc)
 
     yield e.title, at("title")
-    yield e.summary, at("summary")
+    yield as_statement(e.summary).text, at("summary")
+    for k, u in enumerate(e.unverified):
+        yield u, at("unverified", k)
     for i, cp in enumerate(e.counterparts):
         if cp.label:
             yield cp.label, at("counterparts", i, "label")
@@ -51,6 +53,8 @@ def kb_messages(le: LoadedEntry) -> Iterator[tuple[str, str]]:
         for k, row in enumerate(cp.params):
             if row.note:
                 yield row.note, at("counterparts", i, "params", k, "note")
+        for k, u in enumerate(cp.unverified):
+            yield u, at("counterparts", i, "unverified", k)
         if cp.no_long_check:
             yield cp.no_long_check, at("counterparts", i, "no_long_check")
         for j, c in enumerate(cp.checks):

@@ -113,6 +113,7 @@ class CounterpartView:
     params: list[ParamRowView]
     differences: list[Sentence]
     checks: list[CheckView]
+    unverified: list[str]
     verdict: Verdict | None
 
 
@@ -131,7 +132,8 @@ class EntryPage:
     torch_api: str | None
     involves: list[str]
     headline: tuple[str, str] | None  # (torch call, MindSpore call) of the most faithful counterpart
-    summary: str
+    summary: Sentence
+    unverified: list[str]
     counterparts: list[CounterpartView]
     related: list[Link]
     examples: list[Example]
@@ -476,6 +478,7 @@ def entry_page(
                     for k, d in enumerate(cp.differences)
                 ],
                 checks=views,
+                unverified=[tr(u) for u in cp.unverified],
                 verdict=_verdict(rs),
             )
         )
@@ -486,7 +489,8 @@ def entry_page(
         torch_api=e.torch_api,
         involves=list(e.involves),
         headline=_headline(e),
-        summary=tr(e.summary),
+        summary=Sentence(tr(as_statement(e.summary).text), _links(e, as_statement(e.summary).proof)),
+        unverified=[tr(u) for u in e.unverified],
         counterparts=counterparts,
         related=[Link(tr_for(link.target)(link.title), link.target, link.kind) for link in related_links(le, everyone)],
         examples=list(examples),

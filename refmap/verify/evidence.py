@@ -7,8 +7,10 @@ Rules (each violation is a located error that fails verification):
 - trap: each proof is a passing `differs` check (the trap is a measured difference).
 - drift: each counterpart with checks runs at least one of LONG_CHECK_STEPS steps or more, or says
   why it cannot (`no_long_check`).
-- statements: every counterpart summary, `differences` item, trap and parameter note names the
-  checks that prove it (`proof:`), and those checks passed. A note that only states the mapping
+- statements: the entry summary and every counterpart summary, `differences` item, trap and
+  parameter note names the checks that prove it (`proof:`), and those checks passed. Facts that
+  no check here can show (an Ascend kernel, a documented deprecation) are not statements of the
+  site: they go in `unverified`, which pages show apart, labelled as not verified. A note that only states the mapping
   (MAPPING_NOTES, or a row without a note) may instead be proven by the evidence itself: a passing
   `equal` check whose torch snippet passes the argument, that is sensitive to it, and whose
   MindSpore snippet passes the MindSpore name.
@@ -63,6 +65,11 @@ def mapping_evidence(row: ParamRow, checks: list[CheckSpec], results: dict[str, 
         if any(s.arg.split("[")[0].rsplit(".", 1)[-1] == row.torch and s.note == "sensitive" for s in r.sensitivity):
             out.append(spec.name)
     return tuple(out)
+
+
+def entry_claim(le: LoadedEntry) -> Claim:
+    s = as_statement(le.entry.summary)
+    return Claim(("summary",), "entry summary", s.text, tuple(s.proof))
 
 
 def claims(le: LoadedEntry, cp_index: int, results: dict[str, CheckResult] | None = None) -> Iterator[Claim]:
@@ -122,9 +129,18 @@ def errors(le: LoadedEntry, results: list[CheckResult]) -> list[str]:
     """Located problems of one entry, as failure lines."""
     by_name = {r.check: r for r in results}
     out = []
+    summary = entry_claim(le)
+    if not summary.proof:
+        out.append(
+            f"{le.where('summary')}: {le.entry.id}: the entry summary has no proof; give `proof: [check names]` "
+            "(facts no check can show go in `unverified`)"
+        )
     for i, cp in enumerate(le.entry.counterparts):
         specs = le.checks_of(cp)
         if not specs:
+            # no checks of its own (no counterpart): its sentences still need proof from the entry's checks
+            for claim in unproven(le, i, by_name):
+                out.append(f"{le.where(*claim.loc)}: {le.entry.id}: {claim.kind} has no proof: {claim.text[:80]!r}")
             continue
         problem = _status_problem(le, cp, by_name)
         if problem:

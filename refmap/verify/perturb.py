@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from ..schema import IMPLEMENTATION_FLAGS
 
 # Perturbed only when the snippet passes them explicitly; `params` and friends are not hyperparameters.
+# Calls whose literal arguments are hyperparameters a check may claim to map.
+PERTURBED_CALLS = ("torch.optim.", "torch.nn.utils.clip_grad", "torch.amp.GradScaler", "torch.cuda.amp.GradScaler")
 NOT_HYPERPARAMETERS = {"params", "optimizer", "optimizers", "schedulers", "lr_lambda", "verbose", "mode"}
 
 
@@ -57,7 +59,7 @@ def _sites(tree: ast.Module) -> Iterator[tuple[str, str, ast.expr]]:
         if not isinstance(node, ast.Call):
             continue
         callee = _dotted(node.func)
-        if not callee.startswith("torch.optim."):
+        if not callee.startswith(PERTURBED_CALLS):
             continue
         short = callee.rsplit(".", 1)[-1]
         for kw in node.keywords:

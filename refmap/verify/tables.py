@@ -11,8 +11,8 @@ def table_drift(
     torch_api: str | None, torch_args: dict[str, str] | None, cp: Counterpart, ms_args: dict[str, str] | None
 ) -> list[str]:
     """Problems with a counterpart's parameter table; empty when it matches both signatures."""
-    if cp.api is None and not cp.params:
-        return []  # no counterpart and no table: nothing to hold against the signatures
+    if (cp.api is None or torch_api is None) and not cp.params:
+        return []  # no counterpart, or a setup (no one torch API), and no table: nothing to hold against
     rows = [(r.torch, r.mindspore) for r in cp.params]
     problems = []
     for side, api, have, names in (
