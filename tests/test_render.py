@@ -146,3 +146,24 @@ def test_changed_expectation_is_judged_again_from_the_cache(fabricated_kb: Path,
     ):
         build_site(fabricated_kb)
     assert not (tmp_path / "site" / "reference").exists()
+
+
+def test_guide_sentences_link_checks_and_quote_measurements(fabricated_kb: Path, build_site, tmp_path: Path):
+    """{check} links a sentence to its proof; {measured} inserts the measured number, linked to it."""
+    src = tmp_path / "site"
+    roots = Path(__file__).parent / "roots" / "test-site"
+    src.mkdir()
+    for f in roots.iterdir():
+        (src / f.name).write_text(f.read_text())
+    (src / "index.md").write_text("# Fixture site\n\n```{toctree}\nreference/index\nguide\n```\n")
+    (src / "guide.md").write_text(
+        "# Guide\n\nMomentum matches {check}`sgd-small/momentum`; Nesterov moves by {measured}`sgd-small/nesterov-is-not-plain`.\n"
+    )
+    site = build_site(fabricated_kb)
+    assert site.warnings == ""
+    html = (site.out / "guide.html").read_text()
+    assert 'href="reference/sgd-small.html#sgd-small-momentum"' in html and "✓ momentum" in html
+    assert ">0.5<" in html.replace("</span>", "<")
+    (src / "guide.md").write_text("# Guide\n\nWrong {check}`sgd-small/no-such-check`.\n")
+    site = build_site(fabricated_kb)
+    assert "refmap: no check 'no-such-check' in entry 'sgd-small'" in site.warnings

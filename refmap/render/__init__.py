@@ -18,7 +18,7 @@ from sphinx.util import logging
 from ..load import KB_ROOT, KBLoadError
 from ..verify import PoolError, Settings, StoreError, VerificationFailed
 from ..verify.measure.runtime import DeviceError
-from . import locations
+from . import locations, roles
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def _generate(app: Sphinx) -> None:
         for line in getattr(exc, "errors", None) or getattr(exc, "lines", None) or [exc]:
             logger.error("[refmap] %s", line)
         raise RefmapBuildError(str(exc)) from None
+    setattr(app, roles.RESULTS_ATTR, rep.results)
     logger.info(
         "[refmap] %d entries, %d checks; verified afresh: %s; files rewritten: %d (%.1f s)",
         rep.entries,
@@ -87,5 +88,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _generate)
     app.connect("builder-inited", locations.install)
     app.connect("doctree-resolved", _docs_links_in_language)
+    roles.setup(app)
     app.setup_extension("refmap.render.gallery_guard")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

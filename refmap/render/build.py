@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..load import KB_ROOT, LoadedEntry, load_kb
 from ..verify import Settings, verify_entries
+from ..verify.results import CheckResult
 from .examples_index import for_apis, scan_all
 from .i18n import PAGES, Translator, catalog_path
 from .model import FIG_DIR, entry_page, related_links
@@ -37,6 +38,7 @@ class BuildReport:
     checks: int
     verified: list[str]  # entry ids with checks run afresh (the rest came from the cache)
     rewritten: list[str]  # generated files whose bytes changed
+    results: dict[tuple[str, str], CheckResult] = field(default_factory=dict)  # for {check} and {measured}
     untranslated: int = 0  # messages this language has no translation for (English shown instead)
     stale: int = 0  # translations of English that has since changed (English shown instead)
 
@@ -113,6 +115,7 @@ def generate(
         checks=sum(len(r.checks) for r in verification.entries.values()),
         verified=[eid for eid, r in verification.entries.items() if not r.cached],
         rewritten=rewritten,
+        results={(eid, r.check): r for eid, res in verification.entries.items() for r in res.checks},
         untranslated=len(translator.usage.missing),
         stale=len(translator.usage.stale),
     )
