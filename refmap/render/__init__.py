@@ -47,7 +47,7 @@ def _generate(app: Sphinx) -> None:
         for line in getattr(exc, "errors", None) or getattr(exc, "lines", None) or [exc]:
             logger.error("[refmap] %s", line)
         raise RefmapBuildError(str(exc)) from None
-    setattr(app, roles.RESULTS_ATTR, rep.results)
+    roles.RESULTS[str(app.srcdir)] = rep.results
     logger.info(
         "[refmap] %d entries, %d checks; verified afresh: %s; files rewritten: %d (%.1f s)",
         rep.entries,

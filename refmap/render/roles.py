@@ -18,12 +18,13 @@ from sphinx.application import Sphinx
 
 from .model import num
 
-RESULTS_ATTR = "refmap_results"  # {(entry id, check name): CheckResult}, set on the app by the build
+# {source folder: {(entry id, check name): CheckResult}}, filled by the build at builder-inited (kept
+# out of Sphinx's pickled environment: results are large and are re-read from the cache each build).
+RESULTS: dict[str, dict[tuple[str, str], Any]] = {}
 
 
 def _resolve(text: str, inliner: Any, lineno: int) -> tuple[str, str, Any, list[nodes.Node]]:
-    app = inliner.document.settings.env.app
-    results = getattr(app, RESULTS_ATTR, {})
+    results = RESULTS.get(str(inliner.document.settings.env.srcdir), {})
     entry, _, check = text.strip().partition("/")
     found = results.get((entry, check))
     problems: list[nodes.Node] = []
