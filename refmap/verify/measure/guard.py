@@ -73,30 +73,39 @@ _MISSING = object()
 
 
 class SharedState:
+    """Shallow copies of every watched namespace (module and class dicts): cheap to take and to
+    compare (dict equality checks identity first), analysed in detail only where they differ."""
+
     def __init__(self) -> None:
-        self.modules = [m for m in (sys.modules.get(n) for n in WATCHED) if m is not None]
-
-    def fingerprint(self) -> Fingerprint:
-        out: Fingerprint = {}
-        for m in self.modules:
-            _attrs(m.__name__, vars(m), out)
-            for k, v in list(vars(m).items()):
-                if inspect.isclass(v) and getattr(v, "__module__", "").startswith(m.__name__.split(".")[0]):
-                    _attrs(f"{m.__name__}.{k}", dict(vars(v)), out)
-        return out
-
-    @staticmethod
-    def changed(before: Fingerprint, after: Fingerprint) -> list[str]:
-        """Attributes replaced or deleted. Tolerated: new attributes (frameworks add caches lazily) and
-        a function replaced by a functools.wraps wrapper of itself (torch hooks `Optimizer.step` so
-        on first use)."""
-        out = []
-        for k, old in before.items():
-            new = after.get(k, _MISSING)
-            if new is old or getattr(new, "__wrapped__", None) is old:
+        self.owners: list[tuple[str, Any, dict[str, Any]]] = []
+        for m in (sys.modules.get(n) for n in WATCHED):
+            if m is None:
                 continue
-            out.append(k)
-        return sorted(out)
+            self.owners.append((m.__name__, m, dict(vars(m))))
+            top = m.__name__.split(".")[0]
+            for k, v in list(vars(m).items()):
+                if inspect.isclass(v) and getattr(v, "__module__", "").startswith(top):
+                    self.owners.append((f"{m.__name__}.{k}", v, dict(vars(v))))
+
+    def changed(self) -> list[str]:
+        """Attributes replaced or deleted since the snapshot. Tolerated: new attributes (frameworks add
+        caches lazily), plain values (counters), and a function replaced by a functools.wraps wrapper
+        of itself (torch hooks `Optimizer.step` so on first use)."""
+        out: list[str] = []
+        for prefix, owner, before in self.owners:
+            now = vars(owner)
+            if now == before:
+                continue
+            old_fp: Fingerprint = {}
+            new_fp: Fingerprint = {}
+            _attrs(prefix, before, old_fp)
+            _attrs(prefix, dict(now), new_fp)
+            for k, old in old_fp.items():
+                new = new_fp.get(k, _MISSING)
+                if new is old or getattr(new, "__wrapped__", None) is old:
+                    continue
+                out.append(k)
+        return sorted(set(out))
 
 
 def _resolve(path: str) -> Any:

@@ -67,7 +67,6 @@ def main(conn: Connection) -> None:
             return
         rt.reset()
         state = SharedState()
-        before = state.fingerprint()
         t0 = time.perf_counter()
         try:
             with _captured() as output:
@@ -80,7 +79,7 @@ def main(conn: Connection) -> None:
             continue
         finally:
             forget_snippets()
-        changed = SharedState.changed(before, state.fingerprint())
+        changed = state.changed()
         if task.measure != "introspect":
             raw.wall_s = round(time.perf_counter() - t0, 4)
             raw.output = output[0] if output else ""
