@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po, write_po
 from .load import LoadedEntry
 from .load.files import display
 from .render.i18n import PAGES, catalog_path, kb_messages, normalize
-from .render.pages import FAMILY_TITLES, STATUS_NAMES, TEMPLATES
+from .render.pages import FAMILY_TITLES, GROUP_TITLES, STATUS_NAMES, TEMPLATES, TRAP
 from .schema import IMPLEMENTATION_FLAGS
 
 LANGUAGES = ("zh_CN",)
@@ -48,7 +48,8 @@ def _pages_template() -> Catalog:
             text = message if isinstance(message, str) else message[0]
             cat.add(normalize(text), locations=[(f"refmap/render/{path.name}", line)], auto_comments=comments)
     # phrases looked up through tables rather than literal calls
-    for text in [*STATUS_NAMES.values(), *FAMILY_TITLES.values(), *IMPLEMENTATION_FLAGS.values(), *LINK_KINDS]:
+    tables = [*STATUS_NAMES.values(), TRAP, *FAMILY_TITLES.values(), *GROUP_TITLES.values()]
+    for text in [*tables, *IMPLEMENTATION_FLAGS.values(), *LINK_KINDS]:
         cat.add(normalize(text), locations=[("refmap/render/pages.py", 0)])
     return cat
 

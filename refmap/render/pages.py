@@ -22,6 +22,8 @@ BADGES = {
     "differs": "warning",
     "no_counterpart": "secondary",
 }
+GROUP_TITLES = {"schedule": "Learning-rate schedules", "setup": "Common setups", "concept": "Optimizer concepts"}
+TRAP = "⚠ trap"
 FAMILY_TITLES = {
     "sgd": "SGD family",
     "adam": "Adam family",
@@ -100,7 +102,7 @@ class Renderer:
         self.env.filters.update(text=text, attr=attr, inlinecode=inlinecode, codeblock=codeblock)
         self.env.globals.update(
             badge=lambda status: f"{{bdg-{BADGES[status]}}}`{t.gettext(STATUS_NAMES[status])}`",
-            trap_badge=lambda: f"{{bdg-danger}}`{t.gettext('⚠ trap')}`",
+            trap_badge=lambda: f"{{bdg-danger}}`{t.gettext(TRAP)}`",
         )
 
     def entry_page(self, page: EntryPage) -> tuple[str, dict[str, str]]:
