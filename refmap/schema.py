@@ -283,6 +283,26 @@ class Check(Strict):
         return self
 
 
+# TeX commands that could make math do something other than typeset: links, HTML, loading code.
+_UNSAFE_TEX = re.compile(r"\\(href|url|class|cssId|style|html|require|unicode|data|newcommand|def)\b")
+
+
+class Formula(Strict):
+    """An update rule, typeset as math; itself a claim, proven by checks that implement exactly it."""
+
+    tex: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    where: Text | None = Field(default=None, description="what the symbols mean")
+    proof: Proof = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _inert(self) -> Formula:
+        if _UNSAFE_TEX.search(self.tex):
+            raise ValueError("only typesetting commands: no \\href, \\url, \\class, \\style, \\require, macros ...")
+        if re.search(r"^\s*(:::|```|\$\$)", self.tex, re.M):
+            raise ValueError("a formula may not contain directive fences or $$")
+        return self
+
+
 class Trap(Strict):
     """A counterpart that silently does nothing or silently trains differently."""
 
@@ -297,6 +317,7 @@ class Counterpart(Strict):
     )
     status: Status
     trap: Trap | None = None
+    formula: Formula | None = Field(default=None, description="MindSpore's update rule, where it differs from torch's")
     summary: Text | Statement
     params: list[ParamRow] = Field(default_factory=list)
     differences: list[Text | Statement] = Field(default_factory=list)
@@ -340,6 +361,7 @@ class Entry(Strict):
         default_factory=list, description="setups: the torch optimizers and schedules the setup combines"
     )
     summary: Text | Statement
+    formula: Formula | None = Field(default=None, description="torch's update rule")
     unverified: list[Text] = Field(
         default_factory=list, description="facts that no check here can show, shown apart and labelled as not verified"
     )

@@ -167,3 +167,15 @@ def test_guide_sentences_link_checks_and_quote_measurements(fabricated_kb: Path,
     (src / "guide.md").write_text("# Guide\n\nWrong {check}`sgd-small/no-such-check`.\n")
     site = build_site(fabricated_kb)
     assert "refmap: no check 'no-such-check' in entry 'sgd-small'" in site.warnings
+
+
+def test_formulas_are_typeset_as_math(fabricated_kb: Path, build_site):
+    path = fabricated_kb / "optimizers" / "sgd_small.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "counterparts:\n", "formula:\n  tex: 'v \\leftarrow \\mu v + g'\n  proof: [momentum]\ncounterparts:\n", 1
+        )
+    )
+    site = build_site(fabricated_kb)
+    html = (site.out / "reference" / "sgd-small.html").read_text()
+    assert 'class="math' in html and "\\mu v + g" in html

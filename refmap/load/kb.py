@@ -160,7 +160,11 @@ def _specs(le: LoadedEntry) -> tuple[list[CheckSpec], list[KBError]]:
 def _statements(e: Entry) -> Iterator[tuple[Loc, list[str]]]:
     """(location, proof) of every place in the entry that names checks as proof."""
     yield ("summary", "proof"), list(getattr(e.summary, "proof", []))
+    if e.formula is not None:
+        yield ("formula", "proof"), list(e.formula.proof)
     for i, cp in enumerate(e.counterparts):
+        if cp.formula is not None:
+            yield ("counterparts", i, "formula", "proof"), list(cp.formula.proof)
         yield ("counterparts", i, "summary", "proof"), list(getattr(cp.summary, "proof", []))
         if cp.trap is not None:
             yield ("counterparts", i, "trap", "proof"), list(cp.trap.proof)

@@ -40,6 +40,8 @@ def kb_messages(le: LoadedEntry) -> Iterator[tuple[str, str]]:
 
     yield e.title, at("title")
     yield as_statement(e.summary).text, at("summary")
+    if e.formula is not None and e.formula.where:
+        yield e.formula.where, at("formula", "where")
     for k, u in enumerate(e.unverified):
         yield u, at("unverified", k)
     for i, cp in enumerate(e.counterparts):
@@ -48,6 +50,8 @@ def kb_messages(le: LoadedEntry) -> Iterator[tuple[str, str]]:
         yield as_statement(cp.summary).text, at("counterparts", i, "summary")
         if cp.trap:
             yield cp.trap.text, at("counterparts", i, "trap")
+        if cp.formula is not None and cp.formula.where:
+            yield cp.formula.where, at("counterparts", i, "formula", "where")
         for k, d in enumerate(cp.differences):
             yield as_statement(d).text, at("counterparts", i, "differences", k)
         for k, row in enumerate(cp.params):

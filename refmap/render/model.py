@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..load import CheckSpec, LoadedEntry
 from ..schema import IMPLEMENTATION_FLAGS, Counterpart, Entry, Expect, Recipe, _literal, as_statement
@@ -44,6 +45,19 @@ class ProofLink:
 class Sentence:
     text: str
     proof: list[ProofLink]
+
+
+@dataclass
+class FormulaView:
+    tex: str
+    where: str | None
+    proof: list[ProofLink]
+
+
+def _formula(e: Entry, f: Any, tr: Gettext) -> FormulaView | None:
+    if f is None:
+        return None
+    return FormulaView(f.tex, tr(f.where) if f.where else None, _links(e, f.proof))
 
 
 @dataclass
@@ -106,6 +120,7 @@ class CounterpartView:
     status: str
     trap: Sentence | None
     summary: Sentence
+    formula: FormulaView | None
     recipe: Recipe | None
     reverse_recipe: Recipe | None
     recipe_where: Recipe | None
@@ -133,6 +148,7 @@ class EntryPage:
     involves: list[str]
     headline: tuple[str, str] | None  # (torch call, MindSpore call) of the most faithful counterpart
     summary: Sentence
+    formula: FormulaView | None
     unverified: list[str]
     counterparts: list[CounterpartView]
     related: list[Link]
@@ -468,6 +484,7 @@ def entry_page(
                 status=cp.status,
                 trap=_sentence(e, said.get(("counterparts", i, "trap")), cp.trap.text, tr) if cp.trap else None,
                 summary=_sentence(e, said.get(("counterparts", i, "summary")), as_statement(cp.summary).text, tr),
+                formula=_formula(e, cp.formula, tr),
                 recipe=cp.recipe,
                 reverse_recipe=cp.reverse_recipe,
                 recipe_where=_where(le, "counterparts", i, "recipe") if cp.recipe else None,
@@ -490,6 +507,7 @@ def entry_page(
         involves=list(e.involves),
         headline=_headline(e),
         summary=Sentence(tr(as_statement(e.summary).text), _links(e, as_statement(e.summary).proof)),
+        formula=_formula(e, e.formula, tr),
         unverified=[tr(u) for u in e.unverified],
         counterparts=counterparts,
         related=[Link(tr_for(link.target)(link.title), link.target, link.kind) for link in related_links(le, everyone)],
