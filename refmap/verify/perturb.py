@@ -54,12 +54,15 @@ def _dotted(node: ast.expr) -> str:
 
 
 def _sites(tree: ast.Module) -> Iterator[tuple[str, str, ast.expr]]:
-    """(callee short name, argument label, literal node) for each perturbable literal."""
+    """(callee short name, argument label, literal node) for each perturbable literal: arguments of
+    torch's optimizers, schedulers, clipping and GradScaler, and of optimizer classes the snippet
+    defines itself (a hand-written update must see its hyperparameters too)."""
+    own_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         callee = _dotted(node.func)
-        if not callee.startswith(PERTURBED_CALLS):
+        if not (callee.startswith(PERTURBED_CALLS) or callee in own_classes):
             continue
         short = callee.rsplit(".", 1)[-1]
         for kw in node.keywords:
