@@ -53,15 +53,37 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
+def _aliases(tree: ast.Module) -> dict[str, str]:
+    """Names bound to torch paths in the snippet: `L = torch.optim.lr_scheduler`, `from torch.optim import SGD`."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _dotted(node.value) if isinstance(node.value, ast.Attribute) else ""
+            if value.startswith("torch."):
+                out[node.targets[0].id] = value
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("torch"):
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("torch") and a.asname:
+                    out[a.asname] = a.name
+    return out
+
+
 def _sites(tree: ast.Module) -> Iterator[tuple[str, str, ast.expr]]:
     """(callee short name, argument label, literal node) for each perturbable literal: arguments of
     torch's optimizers, schedulers, clipping and GradScaler, and of optimizer classes the snippet
     defines itself (a hand-written update must see its hyperparameters too)."""
     own_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    aliases = _aliases(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         callee = _dotted(node.func)
+        head, _, rest = callee.partition(".")
+        if head in aliases:  # L = torch.optim.lr_scheduler; L.StepLR(...) / from torch.optim import SGD
+            callee = aliases[head] + ("." + rest if rest else "")
         if not (callee.startswith(PERTURBED_CALLS) or callee in own_classes):
             continue
         short = callee.rsplit(".", 1)[-1]
