@@ -20,6 +20,7 @@ from .files import discover, display, read_bytes
 from .yaml_source import Locator, parse_yaml
 
 KB_ROOT = Path(__file__).resolve().parent.parent
+MINDSPORE_DOCS_RELEASE = "r2.10"  # the release the site is verified against
 Loc = tuple[int | str, ...]
 
 
@@ -228,6 +229,15 @@ def _cross_ref_errors(le: LoadedEntry) -> list[KBError]:
                     out.append(le.error((*loc, "probe"), f"no probe named {c.probe!r} is registered (known: {known})"))
             if c.calls is not None and c.calls == cp.api:
                 out.append(le.error((*loc, "calls"), "`calls` names the counterpart's own API; leave it out"))
+    for k, src in enumerate(e.sources):
+        if "mindspore.cn/docs/" in src.url and f"/docs/en/{MINDSPORE_DOCS_RELEASE}/" not in src.url:
+            out.append(
+                le.error(
+                    ("sources", k, "url"),
+                    f"link MindSpore's English docs at the verified release: https://www.mindspore.cn/docs/en/{MINDSPORE_DOCS_RELEASE}/... "
+                    "(the Chinese site switches to zh-CN by itself)",
+                )
+            )
     for loc, proof in _statements(e):
         for k, name in enumerate(proof):
             if name not in names:
