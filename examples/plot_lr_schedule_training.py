@@ -198,7 +198,8 @@ for epoch in range(EPOCHS):
 # -------
 #
 # MindSpore computes the rates in float32 and PyTorch in float64, so the
-# learning rates agree to about 1e-8 and the losses to float32 rounding.
+# learning rates agree to float32 precision and the losses to float32
+# rounding. The differences are printed below the plot.
 
 lrs = {"dynamic_lr list": list_lrs, "LearningRateSchedule": cell_lrs, "experimental scheduler": exp_lrs}
 losses = {"dynamic_lr list": list_losses, "LearningRateSchedule": cell_losses, "experimental scheduler": exp_losses}

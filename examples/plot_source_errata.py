@@ -10,8 +10,8 @@ next to the corrected code, and asserts the measured difference, so that
 the list stays true: if a future release changes a behaviour, the build
 fails here.
 
-The ``Errata`` page of the guide explains each item; the numbers below are
-the ones it quotes.
+The ``Errata`` page of the guide explains each item; the measured values
+are the ones printed below.
 """
 
 # %%

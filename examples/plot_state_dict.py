@@ -303,7 +303,8 @@ assert hasattr(torch.optim.lr_scheduler.StepLR, "state_dict")
 # 1e-12). The loss at step 5 is computed before the first update after the
 # resume, so every variant agrees there. From step 6 on, correctly resumed
 # and converted runs stay at rounding level, while restoring weights only,
-# or converting without clearing ``stat``, is off by 1e-2 to 1e-1.
+# or converting without clearing ``stat``, is off by far more (the weight
+# differences are printed above).
 
 fig, (ax_sgd, ax_adam) = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained", sharey=True)
 reference = np.array(curves["PyTorch, uninterrupted"])

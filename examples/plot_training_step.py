@@ -240,8 +240,8 @@ print("losses (MindSpore):", np.array2string(ms_losses, precision=6))
 print(f"max |loss difference|: {loss_diff.max():.3e}")
 
 # %%
-# The two curves must agree to float32 rounding: the largest difference
-# measured on a CPU is about 5e-7, and the tolerance is a few times that. A
+# The two curves must agree to float32 rounding: the tolerance is a few
+# times the largest difference measured on a CPU, which is printed above. A
 # different optimizer rule or learning rate moves the curves apart by orders
 # of magnitude more. The wrong ``pad_mode`` fails earlier, with a shape error
 # in ``Dense``, and a missing conv bias fails the name check when loading the
@@ -258,8 +258,8 @@ assert torch_losses[-1] < torch_losses[0], "training did not reduce the loss"
 # -------------------------
 #
 # Every parameter, the batch-norm running statistics included, must match
-# after the last step. The largest difference measured is about 2.4e-7; many
-# weights are small, so the check uses an absolute tolerance. The running
+# after the last step. The differences are printed below; many weights are
+# small, so the check uses an absolute tolerance. The running
 # variance matching also shows that both frameworks update it with the
 # unbiased batch variance.
 #
