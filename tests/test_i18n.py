@@ -22,7 +22,9 @@ def test_page_phrases_keep_their_placeholders():
 
 
 def refmap(kb: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "refmap", "--kb", str(kb), "i18n", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "refmap", "--kb", str(kb), "i18n", *args], capture_output=True, text=True
+    )
 
 
 def translate_all(po: Path, suffix: str = "（译）") -> None:
@@ -42,7 +44,11 @@ def test_a_changed_sentence_turns_its_translation_stale(kb: Path):
     status = refmap(kb, "status", "--entry", "sgd-small")
     assert "sgd-small.po" not in status.stdout  # nothing left for this entry
     path = kb / "optimizers" / "sgd_small.yaml"
-    path.write_text(path.read_text().replace("Nesterov on one side only changes the numbers.", "Nesterov on one side changes the numbers."))
+    path.write_text(
+        path.read_text().replace(
+            "Nesterov on one side only changes the numbers.", "Nesterov on one side changes the numbers."
+        )
+    )
     assert refmap(kb, "update").returncode == 0
     status = refmap(kb, "status", "--entry", "sgd-small")
     assert status.returncode == 1
@@ -57,7 +63,9 @@ def test_pages_render_translations_and_fall_back_to_english_when_stale(fabricate
     translate_all(fabricated_kb / "locale" / "zh_CN" / "sgd-small.po")
     t = Translator("zh_CN", fabricated_kb)
     tr = t.for_entry("sgd-small")
-    assert tr("Nesterov on one side only changes the numbers.") == "Nesterov on one side only changes the numbers.（译）"
+    assert (
+        tr("Nesterov on one side only changes the numbers.") == "Nesterov on one side only changes the numbers.（译）"
+    )
     assert t.gettext("Translation") == "迁移写法"
     po = fabricated_kb / "locale" / "zh_CN" / "sgd-small.po"
     cat = read_po(po.open("rb"), locale="zh_CN")
@@ -65,5 +73,8 @@ def test_pages_render_translations_and_fall_back_to_english_when_stale(fabricate
     with po.open("wb") as f:
         write_po(f, cat, width=0)
     t2 = Translator("zh_CN", fabricated_kb)
-    assert t2.for_entry("sgd-small")("Nesterov on one side only changes the numbers.") == "Nesterov on one side only changes the numbers."
+    assert (
+        t2.for_entry("sgd-small")("Nesterov on one side only changes the numbers.")
+        == "Nesterov on one side only changes the numbers."
+    )
     assert t2.usage.stale == {("sgd-small", "Nesterov on one side only changes the numbers.")}

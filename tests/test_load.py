@@ -287,11 +287,17 @@ def test_bad_device_setting_is_one_clear_line(write_entry):
 
 
 def test_formulas_are_inert_tex(write_entry):
-    ok = GOOD.replace("counterparts:\n", "formula:\n  tex: 'v \\leftarrow \\mu v + g,\\quad p \\leftarrow p - \\eta v'\n  proof: [momentum]\ncounterparts:\n", 1)
+    ok = GOOD.replace(
+        "counterparts:\n",
+        "formula:\n  tex: 'v \\leftarrow \\mu v + g,\\quad p \\leftarrow p - \\eta v'\n  proof: [momentum]\ncounterparts:\n",
+        1,
+    )
     root, _ = write_entry(ok)
     (le,) = load_kb(root)
     assert le.entry.formula is not None
-    bad = GOOD.replace("counterparts:\n", "formula:\n  tex: '\\href{https://evil.example}{x}'\n  proof: [momentum]\ncounterparts:\n", 1)
+    bad = GOOD.replace(
+        "counterparts:\n", "formula:\n  tex: '\\href{https://evil.example}{x}'\n  proof: [momentum]\ncounterparts:\n", 1
+    )
     root, _ = write_entry(bad)
     (msg,) = errors_of(root)
     assert "formula: Value error" in msg or "only typesetting commands" in msg

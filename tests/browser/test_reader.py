@@ -36,7 +36,11 @@ class _Assets(HTMLParser):
             self.lazy.append(a.get("loading") == "lazy")
         if tag in ("img", "script", "iframe") and a.get("src"):
             self.loaded.append(a["src"] or "")
-        if tag == "link" and a.get("href") and (a.get("rel") or "") in ("stylesheet", "preload", "icon", "modulepreload"):
+        if (
+            tag == "link"
+            and a.get("href")
+            and (a.get("rel") or "") in ("stylesheet", "preload", "icon", "modulepreload")
+        ):
             self.loaded.append(a["href"] or "")
 
 
@@ -54,7 +58,9 @@ def test_verdict_is_above_the_fold_and_results_are_visible(browser, base_url, si
     try:
         page = ctx.new_page()
         page.goto(page_path)
-        anchors = page.evaluate("() => Array.from(document.querySelectorAll('article section > h2')).map(h => h.parentElement.id)")
+        anchors = page.evaluate(
+            "() => Array.from(document.querySelectorAll('article section > h2')).map(h => h.parentElement.id)"
+        )
         assert anchors, "no counterpart sections"
         for anchor in anchors:
             sec = page.locator(f"section#{anchor}")
@@ -80,7 +86,9 @@ def test_every_entry_page_is_light(site_dir):
     heavy = []
     for page in entry_pages(site_dir):
         found = assets(page)
-        size = page.stat().st_size + sum((page.parent / src).stat().st_size for src in set(found.images) if not src.startswith("data:"))
+        size = page.stat().st_size + sum(
+            (page.parent / src).stat().st_size for src in set(found.images) if not src.startswith("data:")
+        )
         if size > MAX_PAGE_BYTES or len(found.images) > MAX_IMAGES:
             heavy.append(f"{page.name}: {size / 1000:.0f} kB, {len(found.images)} images")
         assert all(found.lazy), f"{page.name}: every figure is lazy-loaded"
@@ -95,7 +103,9 @@ def test_heaviest_page_requests_at_most_40_images(browser, base_url, site_dir):
         images: list[str] = []
         page.on("request", lambda r: images.append(r.url) if r.resource_type == "image" else None)
         page.goto(page_path)
-        page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) { window.scrollTo(0, y); await new Promise(r => setTimeout(r, 20)); } }")
+        page.evaluate(
+            "async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) { window.scrollTo(0, y); await new Promise(r => setTimeout(r, 20)); } }"
+        )
         page.wait_for_load_state("networkidle")
         assert len([u for u in images if "favicon" not in u]) <= MAX_IMAGES
     finally:
@@ -245,7 +255,9 @@ def test_no_build_internals_in_pages_or_downloads(site_dir):
 
 # ---------------------------------------------------------------- the Chinese site
 def test_every_english_page_has_a_chinese_page_with_the_right_lang(site_dir):
-    english = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html") if not p.relative_to(site_dir).parts[0] == "zh_CN")
+    english = sorted(
+        p.relative_to(site_dir) for p in site_dir.rglob("*.html") if not p.relative_to(site_dir).parts[0] == "zh_CN"
+    )
     missing = [str(p) for p in english if not (site_dir / "zh_CN" / p).is_file()]
     assert missing == []
     assert parsed(site_dir / "index.html").lang == "en"
