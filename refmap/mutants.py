@@ -124,7 +124,7 @@ def perturbations(code: str, schedule: bool = False) -> list[tuple[str, str]]:
 
 def _entry_doc(le: LoadedEntry, mutant_id: str, cp_index: int, check: dict[str, Any]) -> dict[str, Any]:
     """The entry reduced to one counterpart holding only `check` (defaults already applied)."""
-    doc = le.entry.model_dump(mode="json", exclude_none=True)
+    doc = le.entry.model_dump(mode="json")
     cp = doc["counterparts"][cp_index]
     cp = {k: v for k, v in cp.items() if k not in ("checks", "check_defaults")}
     # the other statements may cite checks this copy no longer has
@@ -154,7 +154,11 @@ def mutants_of(le: LoadedEntry) -> Iterator[tuple[Mutant, list[dict[str, Any]]]]
         yield Mutant(le.entry.id, spec.name, how), [_entry_doc(le, "", spec.cp_index, {**base, "expect": expect})]
         if spec.expect.equal is None or spec.code is None:
             continue
-        bumps = perturbations(spec.code.mindspore, schedule=le.entry.kind == "schedule")
+        bumps = [
+            b
+            for b in perturbations(spec.code.mindspore, schedule=le.entry.kind == "schedule")
+            if b[1].split()[1].split("=")[0] not in spec.check.blind_to
+        ]
         if not bumps:
             continue
         docs = []
@@ -167,44 +171,55 @@ def mutants_of(le: LoadedEntry) -> Iterator[tuple[Mutant, list[dict[str, Any]]]]
         yield Mutant(le.entry.id, spec.name, bumps[0][1]), docs
 
 
-def run(entries: list[LoadedEntry], on_result: Callable[[Mutant], None] | None = None) -> list[Mutant]:
-    """Every mutant of every check, verified in one pool; flipped claims are judged from the cache."""
+def _verify_docs(docs: list[tuple[str, str, dict[str, Any]]]) -> dict[str, bool]:
+    """Verify one-check entry documents in one pool; {document id: its check passed}."""
+    if not docs:
+        return {}
     yaml = YAML(typ="safe")
     yaml.default_flow_style = False
     section = {"optimizer": "optimizers", "schedule": "schedules", "concept": "concepts", "setup": "setups"}
-    plan: list[tuple[Mutant, list[str]]] = []
     with tempfile.TemporaryDirectory(prefix="refmap-mutants-") as tmp:
         root = Path(tmp)
-        n = 0
-        for le in entries:
-            for m, docs in mutants_of(le):
-                ids = []
-                for doc in docs:
-                    n += 1
-                    doc["id"] = f"m{n}"
-                    path = root / section[le.entry.kind] / f"m{n}.yaml"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    with path.open("w", encoding="utf-8") as f:
-                        yaml.dump(doc, f)
-                    ids.append(doc["id"])
-                plan.append((m, ids))
+        for doc_id, kind, doc in docs:
+            path = root / section[kind] / f"{doc_id}.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as f:
+                yaml.dump({**doc, "id": doc_id}, f)
         mutated = load_kb(root)
+        # The mutants themselves are what is tested: no sensitivity runs, nothing kept in the cache.
         try:
-            verification = verify_entries(mutated, Settings(persist=False))
+            verification = verify_entries(mutated, Settings(persist=False, sensitivity=False))
         except VerificationFailed as exc:
             assert exc.verification is not None
             verification = exc.verification
+    return {doc_id: verification.entries[doc_id].checks[0].passed for doc_id, _, _ in docs}
+
+
+def run(entries: list[LoadedEntry], on_result: Callable[[Mutant], None] | None = None) -> list[Mutant]:
+    """Every mutant of every check. Flipped claims are judged from the cached measurements; a perturbed
+    recipe tries its arguments in rounds, the next argument only while the mutant survives."""
+    plan = [(m, docs, le.entry.kind) for le in entries for m, docs in mutants_of(le)]
+    n = 0
+    for k in range(max((len(docs) for _, docs, _ in plan), default=0)):
+        batch: list[tuple[str, str, dict[str, Any]]] = []
+        owners: dict[str, Mutant] = {}
+        for m, docs, kind in plan:
+            if m.caught or k >= len(docs):
+                continue
+            n += 1
+            batch.append((f"m{n}", kind, docs[k]))
+            owners[f"m{n}"] = m
+        for doc_id, passed in _verify_docs(batch).items():
+            m = owners[doc_id]
+            if not passed:
+                m.caught = True
+                m.detail = "verification failed"
+                if k:
+                    m.mutation += f" (blind to it; caught by the next argument, try {k + 1})"
     results = []
-    for m, ids in plan:
-        outcomes = [verification.entries[i].checks[0] for i in ids]
-        failed = [k for k, r in enumerate(outcomes) if not r.passed]
-        m.caught = bool(failed)
-        if failed:
-            m.detail = outcomes[failed[0]].outcome
-            if failed[0]:
-                m.mutation += f" (blind to it; caught by the next argument, try {failed[0] + 1})"
-        else:
-            m.detail = "verification still passed"
+    for m, _, _ in plan:
+        if not m.caught:
+            m.caught, m.detail = False, "verification still passed"
         results.append(m)
         if on_result:
             on_result(m)

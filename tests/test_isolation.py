@@ -127,3 +127,35 @@ def test_ctrl_c_stops_cleanly(warm_kb: Path):
     assert "interrupted" in err and "Traceback" not in err
     time.sleep(1)
     assert _processes_with(marker) == []  # no worker outlives the run
+
+
+def test_after_a_mindspore_error_a_worker_runs_only_checks_that_expect_one(warm_kb: Path, tmp_path: Path):
+    """A failed MindSpore kernel can change how the same process computes later graphs, so checks
+    that expect a MindSpore error run last, and a worker in which MindSpore raised unexpectedly is
+    replaced before the next ordinary check."""
+    log = tmp_path / "pids.txt"
+    note = f"import os\nopen({str(log)!r}, 'a').write('{{}} {{}}\\n'.format(NAME, os.getpid()))\n"
+    path = warm_kb / SGD
+    path.write_text(
+        path.read_text()
+        + f"""      - name: expects-error
+        description: Declared first, runs last.
+        inputs: {{seed: 1, steps: 3}}
+        torch: |
+          opt = torch.optim.SGD(params, lr=0.1)
+        mindspore: |
+          {note.replace("NAME", "'expects-error'").replace(chr(10), chr(10) + "          ")}raise RuntimeError("kernel failed")
+        expect: {{raises: {{side: mindspore, exception: RuntimeError, match: kernel failed}}}}
+"""
+    )
+    add_check(warm_kb, "raises-unexpectedly", note.replace("NAME", "'raises'") + "raise RuntimeError('kernel failed')")
+    add_check(warm_kb, "after", note.replace("NAME", "'after'") + "opt = mindspore.nn.SGD(params, learning_rate=0.1)")
+    proc = verify(warm_kb, "--workers", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "6 checks, 5 passed, 1 failed" in proc.stdout, proc.stdout + proc.stderr
+    runs = [ln.split() for ln in log.read_text().splitlines()]
+    names = [name for name, _ in runs]
+    assert sorted(names) == ["after", "expects-error", "raises"], runs
+    assert names.index("expects-error") > names.index("raises"), "a check expecting an error ran before the others"
+    pids = dict(runs)
+    assert pids["after"] not in (pids["raises"], pids["expects-error"]), f"an ordinary check ran after an error: {runs}"

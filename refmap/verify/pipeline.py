@@ -43,6 +43,7 @@ class Settings:
     workers: int = 0  # 0: one per core
     check_timeout: float = CHECK_TIMEOUT_S
     total_timeout: float = TOTAL_TIMEOUT_S
+    sensitivity: bool = True  # re-run the torch side with each argument perturbed (equal checks)
 
 
 Progress = Callable[[int, int, str], None]  # (done, total, label of the check just finished)
@@ -113,7 +114,7 @@ def verify_entries(
     store = Store()
     timings = store.timings()
     specs = [spec for le in entries for spec in le.checks]
-    tasks = {spec.label: task_for(spec, timings.get(spec.label, 1.0)) for spec in specs}
+    tasks = {spec.label: task_for(spec, timings.get(spec.label, 1.0), settings.sensitivity) for spec in specs}
     raws: dict[str, Raw] = {}
     cached: set[str] = set()
     if not settings.force:

@@ -2,7 +2,8 @@
 
 The parent never runs KB code. It hands out tasks longest-first, enforces a per-check and an
 overall time limit, kills and replaces a worker that hangs, dies or changed shared framework
-state, and turns each of those into a located failure of the check that caused it.
+state, and turns each of those into a located failure of the check that caused it. A worker in
+which MindSpore raised is retired once only checks it could disturb are left.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     task: Task | None = None
-    started: float = 0.0
+    started: float = 0.0  # when its task (or, until ready, the process) started
     ready: bool = False
+    tainted: bool = False  # a MindSpore error happened in it: later graphs may compute differently
 
 
 def default_workers() -> int:
@@ -78,7 +80,7 @@ class WorkerPool:
         p = self._ctx.Process(target=worker.main, args=(child,), daemon=True, name="refmap-worker")
         p.start()
         child.close()
-        return _Worker(p, parent)
+        return _Worker(p, parent, started=time.monotonic())
 
     def _await_ready(self, w: _Worker) -> None:
         if not w.conn.poll(STARTUP_TIMEOUT_S):
@@ -122,7 +124,8 @@ class WorkerPool:
         """Run every task; call on_done once per task, in completion order."""
         if not tasks:
             return
-        pending = sorted(tasks, key=lambda t: -t.expected_s)
+        # Longest first; checks that expect a MindSpore error last (see Task.expects_mindspore_error).
+        pending = sorted(tasks, key=lambda t: (t.expects_mindspore_error, -t.expected_s))
         deadline = time.monotonic() + self.total_timeout
         want = min(self.size, len(pending))
         while len(self._workers) < want:
@@ -132,15 +135,28 @@ class WorkerPool:
                 self._await_ready(w)
         while pending or any(w.task for w in self._workers):
             for w in self._workers:
-                if w.task is None and pending:
-                    w.task, w.started = pending.pop(0), time.monotonic()
-                    w.conn.send(w.task)
+                if w.ready and w.task is None and pending:
+                    task = self._next_for(w, pending)
+                    if task is None:  # tainted, and only checks it could disturb are left
+                        self._replace(w)
+                        continue
+                    w.task, w.started = task, time.monotonic()
+                    w.conn.send(task)
             busy = [w for w in self._workers if w.task is not None]
+            starting = [w for w in self._workers if not w.ready]
             now = time.monotonic()
-            next_limit = min([w.started + self.check_timeout for w in busy] + [deadline])
+            limits = [w.started + self.check_timeout for w in busy]
+            limits += [w.started + STARTUP_TIMEOUT_S for w in starting]
             ready = wait(
-                [w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, next_limit - now)
+                [w.conn for w in busy + starting] + [w.process.sentinel for w in busy + starting],
+                timeout=max(0.0, min([*limits, deadline]) - now),
             )
+            for w in starting:
+                if w.conn in ready or w.process.sentinel in ready:
+                    self._await_ready(w)
+                elif time.monotonic() - w.started >= STARTUP_TIMEOUT_S:
+                    self._kill(w)
+                    raise PoolError(f"a verification worker did not start within {STARTUP_TIMEOUT_S:.0f} s")
             for w in busy:
                 if w.conn in ready or w.process.sentinel in ready:
                     self._collect(w, on_done)
@@ -163,6 +179,16 @@ class WorkerPool:
                     )
                 pending = []
 
+    @staticmethod
+    def _next_for(w: _Worker, pending: list[Task]) -> Task | None:
+        """The next task this worker may run: after a MindSpore error, only checks that expect one."""
+        if not w.tainted:
+            return pending.pop(0)
+        for i, t in enumerate(pending):
+            if t.expects_mindspore_error:
+                return pending.pop(i)
+        return None
+
     def _collect(self, w: _Worker, on_done: Callable[[Outcome], None]) -> None:
         task = w.task
         assert task is not None
@@ -179,7 +205,8 @@ class WorkerPool:
         if kind == "error":
             on_done(Outcome(task, failure=msg[2]))
             return
-        _, _key, payload, changed = msg
+        _, _key, payload, changed, tainted = msg
+        w.tainted = w.tainted or tainted
         if changed:
             shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
             failure = f"the check changed shared framework state ({shown}); its worker was replaced"
@@ -198,8 +225,6 @@ class WorkerPool:
             on_done(Outcome(task, failure=why))
 
     def _replace(self, w: _Worker) -> None:
+        """Kill the worker and start a fresh one; the run loop hands it work once it is ready."""
         self._kill(w)
-        i = self._workers.index(w)
-        fresh = self._spawn()
-        self._workers[i] = fresh
-        self._await_ready(fresh)
+        self._workers[self._workers.index(w)] = self._spawn()

@@ -8,10 +8,10 @@ from .perturb import torch_perturbations
 from .store import task_key
 
 
-def task_for(spec: CheckSpec, expected_s: float = 1.0) -> Task:
+def task_for(spec: CheckSpec, expected_s: float = 1.0, sensitivity: bool = True) -> Task:
     code = spec.code
     perturbations: tuple[tuple[str, str], ...] = ()
-    if spec.expect.equal is not None and code is not None:
+    if sensitivity and spec.expect.equal is not None and code is not None:
         perturbations = tuple(torch_perturbations(code.torch))
     # Exactly what the measurement depends on (the name, description and expectation do not).
     torch_code = code.torch if code else None
@@ -41,6 +41,7 @@ def task_for(spec: CheckSpec, expected_s: float = 1.0) -> Task:
         exercises=exercises,
         perturbations=perturbations,
         expected_s=expected_s,
+        expects_mindspore_error=spec.expect.raises is not None and spec.expect.raises.side == "mindspore",
     )
 
 

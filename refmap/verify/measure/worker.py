@@ -84,6 +84,9 @@ def main(conn: Connection) -> None:
             raw.wall_s = round(time.perf_counter() - t0, 4)
             raw.output = output[0] if output else ""
             payload = raw.to_bytes()
-        conn.send(("done", task.key, payload, changed))
+        # After a MindSpore error this process may compute later graphs differently: say so, and
+        # the parent gives it only checks that expect a MindSpore error themselves.
+        tainted = task.measure != "introspect" and "mindspore" in raw.errors
+        conn.send(("done", task.key, payload, changed, tainted))
         if changed:
             return  # the parent replaces this worker: nothing else runs against patched frameworks
