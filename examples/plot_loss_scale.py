@@ -177,7 +177,7 @@ else:
 #
 # The two scale sequences must be identical (they are powers of two), and
 # the weights equal to float32 rounding: the skipped steps are the same, and
-# the unscaled gradients are exactly the unscaled ones.
+# unscaling gives back exactly the gradients before scaling.
 
 print("scale after each step, PyTorch:  ", [int(s) for s in torch_scales])
 print("scale after each step, MindSpore:", [int(s) for s in functional_scales])

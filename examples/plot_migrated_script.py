@@ -99,7 +99,7 @@ for epoch in range(EPOCHS):
 # The MindSpore translation
 # -------------------------
 #
-# Three layer defaults differ: ``Conv2d`` needs ``pad_mode="pad"`` for an
+# The defaults of three layers differ: ``Conv2d`` needs ``pad_mode="pad"`` for an
 # explicit padding (and ``has_bias``, which defaults to ``False``),
 # ``MaxPool2d``'s ``stride`` defaults to 1 instead of the kernel size, and
 # batch norm's ``momentum`` is ``1 - torch_momentum``. Parameter names

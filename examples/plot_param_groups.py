@@ -11,8 +11,8 @@ It also shows the one place where the frameworks differ: ``mindspore.nn``
 optimizers accept only the keys ``params``, ``lr``, ``weight_decay``,
 ``grad_centralization`` and ``order_params`` in a group, while
 ``mindspore.experimental.optim`` accepts every hyperparameter of the
-optimizer, like PyTorch. Its ``add_param_group``, however, cannot be used
-after the optimizer is built.
+optimizer, like PyTorch. Its ``add_param_group``, however, gives the new
+group no optimizer state, so the next step fails.
 """
 
 # %%

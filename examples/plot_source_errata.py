@@ -10,8 +10,8 @@ next to the corrected code, and asserts the measured difference, so that
 the list stays true: if a future release changes a behaviour, the build
 fails here.
 
-The ``Errata`` page of the guide explains each item; the measured values
-are the ones printed below.
+The guide's errata page (:doc:`/guide/errata`) explains each item; the
+measured values are the ones printed below.
 """
 
 # %%
@@ -540,7 +540,7 @@ findings["13. Conv2d(3, 64, 3) output shape equal by default"] = False
 # ``experimental.optim.ASGD``) and gives PyTorch's numbers; ``LBFGS`` still
 # has no MindSpore counterpart. The MindSpore-only list still holds and has
 # grown (``LARS``, ``LazyAdam``, ``AdaSumByGradWrapCell``); PyTorch has
-# gained optimizers MindSpore lacks (``SparseAdam``, ``Muon``) and one it
+# optimizers MindSpore lacks (``SparseAdam``, ``Muon``) and one MindSpore
 # has under another name (``Adafactor`` / ``nn.AdaFactor``).
 
 w0 = rng.standard_normal(5).astype(np.float32)

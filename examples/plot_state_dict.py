@@ -25,7 +25,7 @@ weights.
 # The checkpoints stay in memory here. On disk, a PyTorch checkpoint is
 # written with ``torch.save`` and read with ``torch.load``; a MindSpore one
 # with ``mindspore.save_checkpoint(optimizer, path)`` and
-# ``mindspore.load_checkpoint(path)``, which return the same name → value
+# ``mindspore.load_checkpoint(path)``, which returns the same name → value
 # mapping used below.
 
 import matplotlib.pyplot as plt
