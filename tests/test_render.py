@@ -179,3 +179,30 @@ def test_formulas_are_typeset_as_math(fabricated_kb: Path, build_site):
     site = build_site(fabricated_kb)
     html = (site.out / "reference" / "sgd-small.html").read_text()
     assert 'class="math' in html and "\\mu v + g" in html
+
+
+def test_an_api_on_several_pages_is_one_search_object(fabricated_kb: Path, build_site, fabricate):
+    """Two entries (and two sections of one entry) showing mindspore.nn.SGD: Sphinx registers the
+    object once, on the optimizer's own page, and every section keeps a label of its own."""
+    text = (fabricated_kb / "optimizers" / "sgd_small.yaml").read_text()
+    block = text[text.index("  - api: mindspore.nn.SGD") :]
+    second = block.replace("name: momentum", "name: momentum-2").replace("nesterov-is-not-plain", "nesterov-2")
+    setup = (text + second).replace("id: sgd-small", "id: sgd-setup").replace("kind: optimizer", "kind: setup")
+    setup = setup.replace(
+        "family: sgd\ntorch_api: torch.optim.SGD\n",
+        "torch_api: null\ninvolves: [torch.optim.SGD, torch.optim.lr_scheduler.StepLR]\n",
+    )
+    setup = setup.replace("  - api: mindspore.nn.SGD\n", "  - api: mindspore.nn.SGD\n    label: a style\n")
+    setup = re.sub(r"\n +- \{torch: \w+, mindspore: null\}", "", setup)
+    setup = re.sub(r"\{torch: \w+, mindspore:", "{mindspore:", setup)  # a setup has no single torch API
+    setup = setup.replace(", note: Renamed.}", "}")
+    (fabricated_kb / "setups").mkdir()
+    (fabricated_kb / "setups" / "sgd_setup.yaml").write_text(setup)
+    fabricate(fabricated_kb)
+    site = build_site(fabricated_kb)
+    assert "duplicate object description" not in site.warnings, site.warnings
+    assert "Duplicate explicit target" not in site.warnings, site.warnings
+    own = (site.out / "reference" / "sgd-small.html").read_text()
+    other = (site.out / "reference" / "sgd-setup.html").read_text()
+    assert 'id="mindspore.nn.SGD"' in own and 'id="mindspore.nn.SGD"' not in other
+    assert 'id="sgd-setup-mindspore-nn-sgd"' in other and 'id="sgd-setup-mindspore-nn-sgd-2"' in other

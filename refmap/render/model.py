@@ -163,8 +163,11 @@ class EntryPage:
     figures: dict[str, CheckResult] = field(default_factory=dict)  # figure file -> result to draw
 
 
-def anchor(e: Entry, cp: Counterpart) -> str:
-    return f"{e.id}-{(cp.api or 'none').replace('.', '-').lower()}"
+def anchor(e: Entry, i: int) -> str:
+    """The section label of counterpart i; a setup may show the same API twice (two styles)."""
+    api = e.counterparts[i].api
+    base = f"{e.id}-{(api or 'none').replace('.', '-').lower()}"
+    return base if all(c.api != api for c in e.counterparts[:i]) else f"{base}-{i + 1}"
 
 
 def first_values(r: CheckResult, n: int = 12) -> list[tuple[int, str, str, str]]:
@@ -480,7 +483,7 @@ def entry_page(
             CounterpartView(
                 api=cp.api,
                 label=tr(cp.label) if cp.label else None,
-                anchor=anchor(e, cp),
+                anchor=anchor(e, i),
                 status=cp.status,
                 trap=_sentence(e, said.get(("counterparts", i, "trap")), cp.trap.text, tr) if cp.trap else None,
                 summary=_sentence(e, said.get(("counterparts", i, "summary")), as_statement(cp.summary).text, tr),
