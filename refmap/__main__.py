@@ -1,4 +1,4 @@
-"""python -m refmap check | verify | coverage | mutants | i18n | schema"""
+"""python -m refmap check | verify | coverage | mutants | i18n | schema | translate | compare"""
 
 from __future__ import annotations
 
@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("schema", help="export the entry JSON Schema")
     p.add_argument("--output", default=str(SCHEMA_PATH), help="file to write, or - for stdout")
     p.set_defaults(fn=cmd_schema)
+    from .translate.cli import add_commands
+
+    add_commands(sub, common)
     args = parser.parse_args(argv)
     try:
         return args.fn(args)
