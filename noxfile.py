@@ -261,4 +261,7 @@ def browser(session: nox.Session) -> None:
     pytest, Playwright and axe only: the tests read the built HTML and import nothing of the project.
     """
     _install(session, *EXTRAS["browser"])
-    session.run("python", "-m", "pytest", "tests/browser", "-m", "browser", "-q", *session.posargs)
+    # --confcutdir: tests/conftest.py (sphinx.testing, NumPy) belongs to the framework environment
+    session.run(
+        "python", "-m", "pytest", "tests/browser", "--confcutdir=tests/browser", "-m", "browser", "-q", *session.posargs
+    )

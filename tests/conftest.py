@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 pytest_plugins = ("sphinx.testing.fixtures",)
@@ -84,6 +83,8 @@ def fabricate_results(kb_root: Path) -> None:
     """Write made-up measurements for every check of `kb_root` into the cache (REFMAP_CACHE_DIR), so
     rendering can be tested without any framework: equal checks agree to 1e-9, differs checks by 0.5,
     raises checks raise on the side they name."""
+    import numpy as np  # here, not at the top: the browser tests' environment has no NumPy
+
     from refmap.load import load_kb
     from refmap.verify.measure.raw import ErrorInfo, Raw
     from refmap.verify.results import Environment

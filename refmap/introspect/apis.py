@@ -11,6 +11,7 @@ from typing import Any
 FRAMEWORKS = ("torch", "mindspore")
 
 
+@cache  # a metadata lookup scans site-packages; every cache key asks for three of them
 def installed_version(dist: str) -> str:
     try:
         return metadata.version(dist)
