@@ -5,6 +5,8 @@ import sys
 import time
 from pathlib import Path
 
+from sphinx.search.zh import SearchChinese
+
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GLOG_v", "3")  # MindSpore: errors only on stderr
@@ -111,8 +113,17 @@ def _per_language(app, config):
         config.ogp_site_url = config.html_baseurl
 
 
+class _ChineseSearch(SearchChinese):
+    """Sphinx 9.0's Chinese search stems Latin words with the English stemmer but names a
+    `ChineseStemmer` in language_data.js (`window.Stemmer = ChineseStemmer`) that no script defines,
+    so every search on the Chinese site fails. Name the stemmer it ships."""
+
+    language_name = "English"
+
+
 def setup(app):
     app.connect("config-inited", _per_language)
+    app.add_search_language(_ChineseSearch)
 
 
 refmap_examples = str(ROOT / "examples")

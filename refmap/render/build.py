@@ -70,11 +70,21 @@ def generate(
         manifest = {}
     translator = Translator(language, kb_root)
     renderer = Renderer(translator)
-    # links between entries depend on every entry's id, title, kind, APIs and see_also
+    # links between entries, and which page owns an API object or a search term, depend on every
+    # entry's id, title, kind, APIs, see_also and keywords
     related_key = hashlib.sha256(
         json.dumps(
             [
-                (le.entry.id, le.entry.title, le.entry.kind, le.entry.torch_api, le.entry.involves, le.entry.see_also)
+                (
+                    le.entry.id,
+                    le.entry.title,
+                    le.entry.kind,
+                    le.entry.torch_api,
+                    le.entry.involves,
+                    le.entry.see_also,
+                    [cp.api for cp in le.entry.counterparts],
+                    le.entry.keywords,
+                )
                 for le in entries
             ]
         ).encode()

@@ -8,6 +8,7 @@ verifier captured, the code shown is the code the verifier recorded running.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,7 +159,7 @@ class EntryPage:
     versions: str  # "torch 2.13.0 · mindspore 2.10.0 · numpy 1.26.4"
     device: str  # in the page's language
     versions_short: str
-    index_terms: list[str]  # search: index entries that rank this page first for its names
+    index_terms: list[tuple[str, bool]]  # search: (term, main here) - a term ranks first on one page only
     objects: list[tuple[str, str, bool]]  # (py domain directive, API path, registered here)
     figures: dict[str, CheckResult] = field(default_factory=dict)  # figure file -> result to draw
 
@@ -255,11 +256,19 @@ def _sentence(e: Entry, claim: Claim | None, text: str, tr: Gettext = _same) -> 
     return Sentence(tr(text) if text else text, _links(e, claim.proof or claim.auto))
 
 
-def _figure_wanted(r: CheckResult, overview: str | None) -> bool:
-    """A figure only where it informs: a difference, a failure, or the one overview per counterpart."""
-    if r.series is None:
-        return False
-    return not r.passed or r.expect_kind == "differs" or r.check == overview
+DIFFERS_FIGURES = 2  # per counterpart: with the overview, pages stay under 600 kB
+
+
+def _figures_wanted(cp: Counterpart, rs: list[CheckResult], overview: str | None) -> set[str]:
+    """A figure only where it informs: every failure, the one overview per counterpart, and the
+    differences the counterpart's trap and differences cite first (the rest show their numbers)."""
+    cited = list(cp.trap.proof) if cp.trap else []
+    cited += [n for d in cp.differences for n in (as_statement(d).proof or [])]
+    differs = [r for r in rs if r.passed and r.expect_kind == "differs" and r.series is not None]
+    differs.sort(key=lambda r: cited.index(r.check) if r.check in cited else len(cited))
+    wanted = {r.check for r in rs if not r.passed and r.series is not None}
+    wanted |= {r.check for r in differs[:DIFFERS_FIGURES]}
+    return wanted | ({overview} if overview else set())
 
 
 def _overview(rs: list[CheckResult]) -> str | None:
@@ -299,11 +308,20 @@ def expectation_text(exp: Expect, _: Gettext) -> str:
             return _("a non-finite result (NaN or infinity)")
         return _("a difference of at least %(value)s") % {"value": f"{exp.differs.min_abs:g}"}
     assert exp.raises is not None
-    literal = _literal(exp.raises.match)
+    literal = _readable(exp.raises.match)
     values = {"side": exp.raises.side, "exception": exp.raises.exception, "text": literal or exp.raises.match}
     if literal is not None:
         return _("%(side)s raises %(exception)s, with a message containing “%(text)s”") % values
     return _("%(side)s raises %(exception)s, with a message matching the pattern “%(text)s”") % values
+
+
+def _readable(pattern: str) -> str | None:
+    """A pattern as a reader's text: escaped literals, with "anything" gaps (`[\\s\\S]*`, `.*`) as …;
+    None when the pattern needs real regex syntax to read."""
+    parts = [_literal(p) for p in re.split(r"\[\\s\\S\][*+]\??|\.[*+]\??", pattern)]
+    if any(p is None for p in parts):
+        return None
+    return " … ".join(p.strip() for p in parts if p is not None and p.strip())
 
 
 def outcome_text(r: CheckResult, _: Gettext) -> str:
@@ -418,6 +436,31 @@ def api_homes(everyone: Sequence[LoadedEntry]) -> dict[str, str]:
     return homes
 
 
+def _own_term(e: Entry, term: str) -> int:
+    """How strongly an entry owns a search term: 2 its title or an API's short name, 1 its id or title
+    contains the term, 0 it only lists it."""
+    t = term.lower()
+    names = {e.title.lower(), *(a.rsplit(".", 1)[-1].lower() for a in apis_of_entry(e))}
+    if t in names:
+        return 2
+    plain = e.id.replace("_", " ").replace("-", " ").lower()
+    return 1 if t in plain or t in e.title.lower() else 0
+
+
+def term_homes(everyone: Sequence[LoadedEntry]) -> dict[str, str]:
+    """Search term -> the one entry on which it is a main index entry (ranked first); elsewhere it is
+    a secondary entry, listed after the main results."""
+    order = {"optimizer": 0, "schedule": 1, "concept": 2, "setup": 3}
+    best: dict[str, tuple[int, int, str]] = {}
+    for le in everyone:
+        e = le.entry
+        for term in _index_terms(e):
+            rank = (-_own_term(e, term), order[e.kind], e.id)
+            if term.lower() not in best or rank < best[term.lower()]:
+                best[term.lower()] = rank
+    return {t: r[2] for t, r in best.items()}
+
+
 def _index_terms(e: Entry) -> list[str]:
     terms = [e.title]
     for api in apis_of_entry(e):
@@ -457,11 +500,11 @@ def entry_page(
     counterparts = []
     for i, cp in enumerate(e.counterparts):
         rs = [by_name[c.name] for c in cp.checks]
-        overview = _overview(rs)
+        wanted = _figures_wanted(cp, rs, _overview(rs))
         views = []
         for j, c in enumerate(cp.checks):
             r = by_name[c.name]
-            view = _check_view(le, specs[c.name], i, cp, j, r, _figure_wanted(r, overview), _, tr)
+            view = _check_view(le, specs[c.name], i, cp, j, r, c.name in wanted, _, tr)
             if view.figure:
                 figures[view.figure] = r
             views.append(view)
@@ -522,6 +565,6 @@ def entry_page(
         % {"torch": env.torch_device, "mindspore": env.mindspore_device},
         versions_short=f"torch {env.torch}, mindspore {env.mindspore}, {env.mindspore_device}",
         figures=figures,
-        index_terms=_index_terms(e),
+        index_terms=[(t, term_homes(everyone or [le]).get(t.lower()) == e.id) for t in _index_terms(e)],
         objects=_objects(e, api_homes(everyone or [le])),
     )
