@@ -101,6 +101,7 @@ refmap_output = "reference"
 locale_dirs = ["docs/locales/"]
 gettext_compact = False
 gettext_uuid = False
+gettext_additional_targets = ["index"]  # the guide's index entries, so Chinese search ranks its pages
 gettext_location = False  # line numbers in catalogs would churn with every edit
 # Chinese search: jieba segmentation with the terms of this domain kept whole (学习率, 权重衰减 ...)
 html_search_options = {"dict": str(ROOT / "docs" / "_static" / "zh_search_dict.txt")}

@@ -565,6 +565,7 @@ def entry_page(
         % {"torch": env.torch_device, "mindspore": env.mindspore_device},
         versions_short=f"torch {env.torch}, mindspore {env.mindspore}, {env.mindspore_device}",
         figures=figures,
-        index_terms=[(t, term_homes(everyone or [le]).get(t.lower()) == e.id) for t in _index_terms(e)],
+        index_terms=[(t, term_homes(everyone or [le]).get(t.lower()) == e.id) for t in _index_terms(e)]
+        + ([(tr(e.title), True)] if tr(e.title) != e.title else []),  # the translated title ranks too
         objects=_objects(e, api_homes(everyone or [le])),
     )

@@ -66,7 +66,7 @@ def test_verdict_is_above_the_fold_and_results_are_visible(browser, base_url, si
             sec = page.locator(f"section#{anchor}")
             if sec.locator(".refmap-verdict").count() == 0:
                 continue  # a counterpart without checks (no counterpart at all)
-            sec.locator("h2").first.evaluate("h => h.scrollIntoView({block: 'start'})")
+            sec.locator("h2").first.evaluate("h => h.scrollIntoView({block: 'start', behavior: 'instant'})")
             box = sec.locator(".refmap-verdict").first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"], (anchor, box)
         for table in page.locator("table.refmap-verification").all():

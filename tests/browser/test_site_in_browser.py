@@ -39,8 +39,10 @@ AXE_UPSTREAM_NODES: list[tuple[str, str, str]] = [
 # Waits all <img> for load/error, then reports the ones with no pixels.
 _IMAGES_JS = """async () => {
   const imgs = Array.from(document.images);
-  await Promise.all(imgs.map(i => i.complete ? null :
+  imgs.forEach(i => { i.loading = "eager"; });  // lazy images off screen would never load
+  const loaded = Promise.all(imgs.map(i => i.complete ? null :
     new Promise(r => { i.addEventListener("load", r); i.addEventListener("error", r); })));
+  await Promise.race([loaded, new Promise(r => setTimeout(r, 30000))]);
   return imgs.map(i => ({src: i.currentSrc || i.src, w: i.naturalWidth, complete: i.complete}));
 }"""
 
