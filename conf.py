@@ -98,12 +98,13 @@ refmap_output = "reference"
 # ---- languages: English in _build/html, Chinese in _build/html/zh_CN (`nox -s docs` builds both) ----
 # Narrative pages are translated with sphinx-intl catalogs (docs/locales/); generated reference pages
 # are rendered in the build's language from refmap/locale/ (see refmap/render/i18n.py).
-locale_dirs = ["docs/locales/"]
+locale_dirs = [str(ROOT / "docs" / "locales")]  # absolute: the Chinese build reads a mirror source folder
 gettext_compact = False
 gettext_uuid = False
 gettext_additional_targets = ["index"]  # the guide's index entries, so Chinese search ranks its pages
 gettext_location = False  # line numbers in catalogs would churn with every edit
 # Chinese search: jieba segmentation with the terms of this domain kept whole (学习率, 权重衰减 ...)
+html_search_scorer = "docs/_search/scorer.js"  # multi-word queries: all words in a title rank first
 html_search_options = {"dict": str(ROOT / "docs" / "_static" / "zh_search_dict.txt")}
 
 

@@ -256,7 +256,7 @@ def _sentence(e: Entry, claim: Claim | None, text: str, tr: Gettext = _same) -> 
     return Sentence(tr(text) if text else text, _links(e, claim.proof or claim.auto))
 
 
-DIFFERS_FIGURES = 2  # per counterpart: with the overview, pages stay under 600 kB
+DIFFERS_FIGURES = 1  # per counterpart: with the overview, pages stay under 600 kB
 
 
 def _figures_wanted(cp: Counterpart, rs: list[CheckResult], overview: str | None) -> set[str]:
@@ -437,14 +437,16 @@ def api_homes(everyone: Sequence[LoadedEntry]) -> dict[str, str]:
 
 
 def _own_term(e: Entry, term: str) -> int:
-    """How strongly an entry owns a search term: 2 its title or an API's short name, 1 its id or title
-    contains the term, 0 it only lists it."""
+    """How strongly an entry owns a search term: 3 its title or an API's short name, 2 its id or title
+    contains the term, 1 a keyword the entry declares, 0 a parameter name it only lists."""
     t = term.lower()
     names = {e.title.lower(), *(a.rsplit(".", 1)[-1].lower() for a in apis_of_entry(e))}
     if t in names:
-        return 2
+        return 3
     plain = e.id.replace("_", " ").replace("-", " ").lower()
-    return 1 if t in plain or t in e.title.lower() else 0
+    if t in plain or t in e.title.lower():
+        return 2
+    return 1 if t in {k.lower() for k in e.keywords} else 0
 
 
 def term_homes(everyone: Sequence[LoadedEntry]) -> dict[str, str]:

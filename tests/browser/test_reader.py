@@ -307,3 +307,22 @@ def test_mindspore_links_pin_the_release_in_the_readers_language(site_dir):
             if "/master/" in url or ("/docs/zh-CN/" in url) != zh:
                 bad.append(f"{page.relative_to(site_dir)}: {url}")
     assert bad == []
+
+
+def test_chinese_narrative_pages_are_translated(site_dir):
+    """Every narrative page (home, guide, glossary, gallery) has a Chinese title and mostly Chinese text."""
+    untranslated = []
+    for page in sorted(site_dir.rglob("*.html")):
+        rel = page.relative_to(site_dir)
+        if rel.parts[0] not in ("guide", "auto_examples") and rel.name not in ("index.html", "glossary.html"):
+            continue
+        if rel.parts[0] == "zh_CN" or rel.name == "sg_execution_times.html":
+            continue
+        zh = site_dir / "zh_CN" / rel
+        text = re.sub(r"<[^>]+>", " ", zh.read_text(encoding="utf-8"))
+        h1 = re.search(r"<h1>(.*?)<", zh.read_text(encoding="utf-8"), re.S)
+        cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+        named = h1 is not None and h1.group(1).strip() == "refmap"  # the home page's title is the name
+        if not h1 or not (named or re.search(r"[\u4e00-\u9fff]", h1.group(1))) or cjk < 200:
+            untranslated.append(f"{rel}: h1 {h1.group(1) if h1 else None!r}, {cjk} Chinese characters")
+    assert untranslated == [], "\n".join(untranslated)
