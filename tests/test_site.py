@@ -26,7 +26,7 @@ def test_pages_show_measured_numbers_versions_and_signature_defaults(warm_kb: Pa
     site = build_site(warm_kb)
     assert site.warnings == ""
     page = text_of(site.out / "reference" / "sgd-small.html")
-    assert "torch 2.13.0 · mindspore 2.10.0 · numpy 1.26.4 · torch on cpu, MindSpore on CPU" in page
+    assert "Measured with torch 2.13.0 · mindspore 2.10.0 · numpy 1.26.4 (torch on cpu, MindSpore on CPU)" in page
     # defaults are the installed ones: read here directly, compared with what the page shows
     t_default = inspect.signature(torch.optim.SGD).parameters["momentum"].default
     real_init = mindspore.nn.SGD.__init__.__closure__[0].cell_contents  # hidden behind a wrapper

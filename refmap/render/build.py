@@ -60,6 +60,7 @@ def generate(
     examples_dir: Path | None = None,
     language: str | None = None,
 ) -> BuildReport:
+    language = None if language in (None, "en") else language  # English is the source: no catalog
     entries = load_kb(kb_root)
     verification = verify_entries(entries, settings or Settings(), whole_kb=True)
     examples = scan_all(examples_dir) if examples_dir else []
