@@ -7,7 +7,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .values import MISSING, _eval
+from .values import MISSING, _eval, resolve  # resolve: one alias rule for ast and libcst
 
 
 def parse(code: str) -> ast.Module | None:
@@ -26,15 +26,6 @@ def dotted(node: ast.AST) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
-
-
-def resolve(name: str | None, aliases: Mapping[str, str]) -> str | None:
-    if name is None:
-        return None
-    head, _, rest = name.partition(".")
-    if head in aliases:
-        return aliases[head] + ("." + rest if rest else "")
-    return name
 
 
 def aliases(tree: ast.Module, root: str) -> dict[str, str]:
