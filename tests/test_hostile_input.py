@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from refmap.load import load_file
 from refmap.load.files import MAX_BYTES
+from refmap.schema import Entry
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kb" / "optimizers" / "sgd_small.yaml"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -60,18 +61,8 @@ JSONISH = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-FIELDS = [
-    "id",
-    "kind",
-    "title",
-    "family",
-    "torch_api",
-    "summary",
-    "counterparts",
-    "see_also",
-    "check_defaults",
-    "sources",
-]
+# Every top-level key the schema knows; a hand-kept list missed `formula` and Hypothesis found it.
+FIELDS = list(Entry.model_fields)
 
 
 @SETTINGS
