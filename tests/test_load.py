@@ -301,3 +301,50 @@ def test_formulas_are_inert_tex(write_entry):
     root, _ = write_entry(bad)
     (msg,) = errors_of(root)
     assert "formula: Value error" in msg or "only typesetting commands" in msg
+
+
+def _paths(data: object, loc: tuple = ()) -> list[tuple]:
+    out = [loc]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += _paths(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += _paths(v, (*loc, i))
+    return out
+
+
+def test_parsed_files_read_back_from_the_cache_exactly(tmp_path, monkeypatch):
+    """Every KB file parses to the same data and the same line of every field, fresh or cached; a
+    damaged cache file is parsed again."""
+    from refmap.load import KB_ROOT
+    from refmap.load.yaml_source import parse_yaml
+
+    monkeypatch.setenv("REFMAP_CACHE_DIR", str(tmp_path / "cache"))
+    files = sorted(Path(KB_ROOT).rglob("*.yaml"))
+    assert len(files) > 40
+    for path in files:
+        raw = path.read_bytes()
+        fresh, fresh_at, errors = parse_yaml(raw, path.name)
+        assert not errors
+        cached, cached_at, _ = parse_yaml(raw, path.name)
+        assert cached == fresh
+        probes = [p for p in _paths(fresh)] + [("counterparts", 0, "no-such-field"), ("no-such-field",)]
+        assert [cached_at(p) for p in probes] == [fresh_at(p) for p in probes], path
+    written = sorted((tmp_path / "cache" / "parsed").glob("*.json"))
+    assert len(written) == len(files)
+    raw = files[0].read_bytes()
+    expected = parse_yaml(raw, "x")[0]
+    for damage in ('{"data": {}, "positions": [["id", 1]]}', "not json", '{"data": [], "positions": []}'):
+        for w in written:
+            w.write_text(damage)
+        assert parse_yaml(raw, "x")[0] == expected
+
+
+def test_errors_are_located_the_same_from_the_parse_cache(write_entry):
+    text = GOOD.replace("steps: 200", "steps: many")
+    root, _ = write_entry(text)
+    first = errors_of(root)
+    line = line_of(text, "steps: many")
+    assert any(f"e.yaml:{line}:" in m and "inputs.steps: Input should be a valid integer" in m for m in first), first
+    assert errors_of(root) == first  # the second load reads the parsed file back

@@ -2,7 +2,8 @@
 
 ruamel's round-trip loader keeps line/column marks and never constructs Python objects from
 tags; we additionally reject every explicit tag, cap size and nesting, and refuse aliases so a
-hostile file can neither run code nor blow up memory.
+hostile file can neither run code nor blow up memory. A file that parsed cleanly before is read
+back from `parsed_cache` instead.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from . import parsed_cache
 from .errors import KBError, field_path
+from .parsed_cache import Positions
 
 MAX_DEPTH = 24
 MAX_NODES = 20_000
@@ -37,7 +40,7 @@ def _valid_text(s: str, loc: tuple[int | str, ...]) -> str:
     return str(s)
 
 
-def _plain(node: Any, loc: tuple[int | str, ...], seen: set[int], count: list[int]) -> Any:
+def _plain(node: Any, loc: tuple[int | str, ...], seen: set[int], count: list[int], positions: Positions) -> Any:
     count[0] += 1
     if count[0] > MAX_NODES:
         raise _Reject(loc, f"more than {MAX_NODES} YAML nodes; entries are small documents")
@@ -60,10 +63,15 @@ def _plain(node: Any, loc: tuple[int | str, ...], seen: set[int], count: list[in
             if not isinstance(key, str):
                 raise _Reject(loc, f"mapping key {key!r} is not a string")
             key = _valid_text(key, loc)
-            out[key] = _plain(value, (*loc, key), seen, count)
+            positions[(*loc, key)] = tuple(node.lc.key(key))
+            out[key] = _plain(value, (*loc, key), seen, count, positions)
         return out
     if isinstance(node, CommentedSeq):
-        return [_plain(v, (*loc, i), seen, count) for i, v in enumerate(node)]
+        items = []
+        for i, v in enumerate(node):
+            positions[(*loc, i)] = tuple(node.lc.item(i))
+            items.append(_plain(v, (*loc, i), seen, count, positions))
+        return items
     if node is None or isinstance(node, bool):
         return node
     if isinstance(node, int):
@@ -77,8 +85,22 @@ def _plain(node: Any, loc: tuple[int | str, ...], seen: set[int], count: list[in
     )
 
 
-def _locator(root: Any) -> Locator:
+def _position_locator(positions: Positions) -> Locator:
     """Return (line, col), 1-based, of the deepest existing node along a field path."""
+
+    def locate(loc: tuple[int | str, ...]) -> tuple[int, int]:
+        pos = (0, 0)
+        for k in range(1, len(loc) + 1):
+            if loc[:k] not in positions:
+                break
+            pos = positions[loc[:k]]
+        return pos[0] + 1, pos[1] + 1
+
+    return locate
+
+
+def _locator(root: Any) -> Locator:
+    """Like _position_locator, from ruamel's nodes: for files rejected half-way through."""
 
     def locate(loc: tuple[int | str, ...]) -> tuple[int, int]:
         node, pos = root, (0, 0)
@@ -105,6 +127,9 @@ def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
     def fail(msg: str, line: int = 1, col: int = 1, field: str = "") -> tuple[Any, Locator, list[KBError]]:
         return None, lambda loc: (1, 1), [KBError(display, line, col, field, msg)]
 
+    cached = parsed_cache.read(raw)
+    if cached is not None:
+        return cached[0], _position_locator(cached[1]), []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -122,12 +147,14 @@ def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
         return fail(f"YAML syntax: {exc}")
     if not isinstance(doc, CommentedMap):
         return fail("an entry is a YAML mapping (id: ..., kind: ..., ...)")
-    locate = _locator(doc)
+    positions: Positions = {}
     try:
-        data = _plain(doc, (), set(), [0])
+        data = _plain(doc, (), set(), [0], positions)
     except _Reject as rej:
+        locate = _locator(doc)
         line, col = locate(rej.loc)
         return None, locate, [KBError(display, line, col, field_path(rej.loc), rej.message)]
     except RecursionError:
         return fail(f"nested deeper than {MAX_DEPTH} levels")
-    return data, locate, []
+    parsed_cache.write(raw, data, positions)
+    return data, _position_locator(positions), []

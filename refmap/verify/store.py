@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..cachedir import cache_dir
 from ..introspect.apis import installed_version
 from .measure.raw import Raw, RawFormatError
 from .measure.runtime import requested_device
@@ -31,10 +32,6 @@ MEASURING_CODE = ("verify/measure/", "probes/", "introspect/", "schema.py")
 
 class StoreError(RuntimeError):
     pass
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("REFMAP_CACHE_DIR") or Path.cwd() / ".refmap_cache")
 
 
 @cache
