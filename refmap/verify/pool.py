@@ -4,6 +4,10 @@ The parent never runs KB code. It hands out tasks longest-first, enforces a per-
 overall time limit, kills and replaces a worker that hangs, dies or changed shared framework
 state, and turns each of those into a located failure of the check that caused it. A worker in
 which MindSpore raised is retired once only checks it could disturb are left.
+
+Checks that expect a MindSpore error get their own workers ("error lanes") beside the ordinary
+ones: after a failed kernel MindSpore sleeps a fixed 3 s before it raises, which costs no CPU, so
+those checks overlap with the ordinary ones instead of queueing behind them on the same cores.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .measure.raw import Raw
 from .measure.task import Task
 
 STARTUP_TIMEOUT_S = 300.0
+ERROR_LANES = 2  # extra workers for checks that expect a MindSpore error (they mostly sleep)
 
 
 class PoolError(RuntimeError):
@@ -45,6 +50,7 @@ class _Worker:
     started: float = 0.0  # when its task (or, until ready, the process) started
     ready: bool = False
     tainted: bool = False  # a MindSpore error happened in it: later graphs may compute differently
+    error_lane: bool = False  # takes only checks that expect a MindSpore error
 
 
 def default_workers() -> int:
@@ -66,8 +72,9 @@ def _describe_death(p: BaseProcess) -> str:
 
 
 class WorkerPool:
-    def __init__(self, size: int, check_timeout: float, total_timeout: float) -> None:
+    def __init__(self, size: int, check_timeout: float, total_timeout: float, error_lanes: int = ERROR_LANES) -> None:
         self.size = size
+        self.error_lanes = error_lanes
         self.check_timeout = check_timeout
         self.total_timeout = total_timeout
         self.env: dict[str, str] | None = None
@@ -75,12 +82,12 @@ class WorkerPool:
         self._workers: list[_Worker] = []
 
     # ---------------- lifecycle ----------------
-    def _spawn(self) -> _Worker:
+    def _spawn(self, error_lane: bool = False) -> _Worker:
         parent, child = self._ctx.Pipe()
         p = self._ctx.Process(target=worker.main, args=(child,), daemon=True, name="refmap-worker")
         p.start()
         child.close()
-        return _Worker(p, parent, started=time.monotonic())
+        return _Worker(p, parent, started=time.monotonic(), error_lane=error_lane)
 
     def _await_ready(self, w: _Worker) -> None:
         if not w.conn.poll(STARTUP_TIMEOUT_S):
@@ -127,16 +134,25 @@ class WorkerPool:
         # Longest first; checks that expect a MindSpore error last (see Task.expects_mindspore_error).
         pending = sorted(tasks, key=lambda t: (t.expects_mindspore_error, -t.expected_s))
         deadline = time.monotonic() + self.total_timeout
-        want = min(self.size, len(pending))
-        while len(self._workers) < want:
+        ordinary = sum(not t.expects_mindspore_error for t in pending)
+        errors = len(pending) - ordinary
+        # Error lanes only pay off beside ordinary work; alone, error checks use the ordinary workers.
+        lanes = min(self.error_lanes, errors) if ordinary else 0
+        want = min(self.size, ordinary or errors)
+        while sum(not w.error_lane for w in self._workers) < want:
             self._workers.append(self._spawn())  # they import the frameworks in parallel
         for w in self._workers:
             if not w.ready:
                 self._await_ready(w)
+        while sum(w.error_lane for w in self._workers) < lanes:
+            self._workers.append(self._spawn(error_lane=True))  # the run loop uses them once ready
         while pending or any(w.task for w in self._workers):
-            for w in self._workers:
+            for w in list(self._workers):
                 if w.ready and w.task is None and pending:
                     task = self._next_for(w, pending)
+                    if task is None and w.error_lane:  # no error checks left: it has nothing to do
+                        self._retire(w)
+                        continue
                     if task is None:  # tainted, and only checks it could disturb are left
                         self._replace(w)
                         continue
@@ -181,8 +197,9 @@ class WorkerPool:
 
     @staticmethod
     def _next_for(w: _Worker, pending: list[Task]) -> Task | None:
-        """The next task this worker may run: after a MindSpore error, only checks that expect one."""
-        if not w.tainted:
+        """The next task this worker may run: after a MindSpore error, or in an error lane, only
+        checks that expect one."""
+        if not (w.tainted or w.error_lane):
             return pending.pop(0)
         for i, t in enumerate(pending):
             if t.expects_mindspore_error:
@@ -227,4 +244,8 @@ class WorkerPool:
     def _replace(self, w: _Worker) -> None:
         """Kill the worker and start a fresh one; the run loop hands it work once it is ready."""
         self._kill(w)
-        self._workers[self._workers.index(w)] = self._spawn()
+        self._workers[self._workers.index(w)] = self._spawn(w.error_lane)
+
+    def _retire(self, w: _Worker) -> None:
+        self._kill(w)
+        self._workers.remove(w)
