@@ -83,6 +83,25 @@ def test_cache_is_per_check_and_keyed_by_what_is_measured(warm_kb: Path):
     assert len(fresh(verify_kb(warm_kb, settings=Settings(force=True)))) == 3
 
 
+def test_measuring_one_check_leaves_other_entries_results_byte_identical(warm_kb: Path):
+    """A page is rendered again when its results' JSON changes. Measuring a schedule check also
+    re-reads one API's signature (mindspore.nn.SGD, the first in order) to start a worker: read
+    afresh, its arguments came in signature order, from the cache sorted, and the SGD page was
+    rendered again for nothing."""
+
+    def dumped(v) -> dict[str, str]:
+        return {
+            k: r.model_dump_json(exclude={"checks": {"__all__": {"wall_s", "cached"}}}) for k, r in v.entries.items()
+        }
+
+    before = dumped(verify_kb(warm_kb))
+    edit(warm_kb, "schedules/steplr_small.yaml", "inputs: {steps: 10}", "inputs: {steps: 11}")
+    after_v = verify_kb(warm_kb)
+    assert fresh(after_v) == {"steplr-small/halves-every-3"}
+    after = dumped(after_v)
+    assert {k for k in before if before[k] != after[k]} == {"steplr-small"}
+
+
 def test_cache_key_covers_versions_and_device(monkeypatch: pytest.MonkeyPatch):
     base = environment_key()
     monkeypatch.setenv("REFMAP_DEVICE", "auto")

@@ -6,6 +6,7 @@ Both the CLI (`python -m refmap verify`) and the Sphinx extension call `verify_k
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -144,7 +145,9 @@ def verify_entries(
         def on_done(o: Outcome) -> None:
             if o.task.measure == "introspect":
                 if o.payload is not None:
-                    sigs.update(o.payload)
+                    # in the order the cache keeps (sorted): a page's key must not depend on
+                    # whether its API's signature was read afresh in this run
+                    sigs.update(json.loads(json.dumps(o.payload, sort_keys=True)))
                 else:
                     raise KBLoadError([KBError("(introspection)", 1, 1, "", o.failure or "failed")])
                 return
