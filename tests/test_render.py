@@ -207,3 +207,26 @@ def test_an_api_on_several_pages_is_one_search_object(fabricated_kb: Path, build
     other = (site.out / "reference" / "sgd-setup.html").read_text()
     assert 'id="mindspore.nn.SGD"' in own and 'id="mindspore.nn.SGD"' not in other
     assert 'id="sgd-setup-mindspore-nn-sgd"' in other and 'id="sgd-setup-mindspore-nn-sgd-2"' in other
+
+
+def test_a_page_rendered_again_redraws_only_figures_whose_data_changed(
+    fabricated_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from refmap.render import pages
+    from refmap.render.build import generate
+
+    out = tmp_path / "reference"
+    generate(out, fabricated_kb)
+    figures = sorted(p.relative_to(out).as_posix() for p in (out / "_figures" / "sgd-small").glob("*.svg"))
+    assert figures, "the fixture's SGD page has no figure"
+    drawn: list[str] = []
+    real = pages.check_figure
+    monkeypatch.setattr(pages, "check_figure", lambda r, _: drawn.append(r.check) or real(r, _))
+    path = fabricated_kb / "optimizers" / "sgd_small.yaml"
+    path.write_text(path.read_text().replace("A two-check fixture", "A fixture"))
+    rep = generate(out, fabricated_kb)
+    assert "sgd-small.md" in rep.rewritten and drawn == []  # prose changed: every figure reused
+    (out / figures[0]).unlink()  # a figure gone from disk is drawn again, and only that one
+    path.write_text(path.read_text().replace("A fixture", "A two-check fixture"))
+    generate(out, fabricated_kb)
+    assert len(drawn) == 1 and (out / figures[0]).exists()

@@ -1,7 +1,8 @@
 """The pages of a site build: verify (cached) -> page data -> Markdown and figures, or fail with every error.
 
 Nothing is written unless every entry loads and every check holds. Pages whose inputs (entry,
-results, renderer code) are unchanged are reused from disk.
+results, renderer code) are unchanged are reused from disk, and so is each figure of a page that
+is rendered again whose own data did not change (drawing is most of a page's rendering time).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 from ..load import KB_ROOT, LoadedEntry, load_kb
@@ -92,6 +94,9 @@ def generate(
     ).hexdigest()
     files: dict[str, str] = {}
     keys: dict[str, str] = {}
+    fig_keys: dict[str, dict[str, str]] = {}
+    # a figure depends on its check's result, the drawing code, matplotlib and the label translations
+    fig_salt = f"{code}\n{version('matplotlib')}\n{language}\n{_catalog_hash(language, PAGES, kb_root)}"
     for le in entries:
         e = le.entry
         res = verification.entries[e.id]
@@ -112,12 +117,20 @@ def generate(
             model = entry_page(
                 le, res, verification.environment, mine, entries, translator.gettext, translator.for_entry
             )
-            page, figures = renderer.entry_page(model)
+            fig_keys[e.id] = {path: _figure_key(r, fig_salt) for path, r in model.figures.items()}
+            page, figures = renderer.entry_page(model, _drawn(out_dir, previous, fig_keys[e.id]))
             reused = {f"{e.id}.md": page, **figures}
+        else:
+            fig_keys[e.id] = previous.get("figures", {})
         files.update(reused)
     files["index.md"] = renderer.overview(entries, verification)
     manifest = {
-        le.entry.id: {"key": keys[le.entry.id], "files": sorted(f for f in files if _owned_by(f, le))} for le in entries
+        le.entry.id: {
+            "key": keys[le.entry.id],
+            "files": sorted(f for f in files if _owned_by(f, le)),
+            "figures": fig_keys[le.entry.id],
+        }
+        for le in entries
     }
     files[MANIFEST] = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
     rewritten = write_tree(out_dir, files, ("*.md", f"{FIG_DIR}/*/*.svg"))
@@ -139,6 +152,24 @@ def linked_ids(le: LoadedEntry, entries: list[LoadedEntry]) -> set[str]:
 def _owned_by(rel: str, le: LoadedEntry) -> bool:
     eid = le.entry.id
     return rel == f"{eid}.md" or rel.startswith(f"{FIG_DIR}/{eid}/")
+
+
+def _figure_key(r: CheckResult, salt: str) -> str:
+    data = r.model_dump_json(exclude={"wall_s", "cached"})
+    return hashlib.sha256(f"{salt}\n{data}".encode()).hexdigest()
+
+
+def _drawn(out_dir: Path, previous: dict, keys: dict[str, str]) -> dict[str, str]:
+    """Figures on disk whose key is unchanged since they were drawn."""
+    old = previous.get("figures", {})
+    out = {}
+    for path, key in keys.items():
+        if isinstance(old, dict) and old.get(path) == key:
+            try:
+                out[path] = (out_dir / path).read_text(encoding="utf-8")
+            except OSError:
+                pass
+    return out
 
 
 def _reuse(out_dir: Path, le: LoadedEntry, info: dict) -> dict[str, str] | None:

@@ -106,11 +106,12 @@ class Renderer:
             trap_badge=lambda: f"{{bdg-danger}}`{t.gettext(TRAP)}`",
         )
 
-    def entry_page(self, page: EntryPage) -> tuple[str, dict[str, str]]:
-        """(page markdown, {figure path under the output folder: svg})."""
+    def entry_page(self, page: EntryPage, drawn: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+        """(page markdown, {figure path under the output folder: svg}); figures in `drawn` are
+        reused as they are (their data did not change)."""
         figures = {}
         for path, r in page.figures.items():
-            svg = check_figure(r, self.translator.gettext)
+            svg = drawn[path] if drawn and path in drawn else check_figure(r, self.translator.gettext)
             if svg is not None:
                 figures[path] = svg
         return _tidy(self.env.get_template("entry.md.j2").render(page=page)), figures
