@@ -85,7 +85,7 @@ def _plain(node: Any, loc: tuple[int | str, ...], seen: set[int], count: list[in
     )
 
 
-def _position_locator(positions: Positions) -> Locator:
+def _locator(positions: Positions) -> Locator:
     """Return (line, col), 1-based, of the deepest existing node along a field path."""
 
     def locate(loc: tuple[int | str, ...]) -> tuple[int, int]:
@@ -99,28 +99,6 @@ def _position_locator(positions: Positions) -> Locator:
     return locate
 
 
-def _locator(root: Any) -> Locator:
-    """Like _position_locator, from ruamel's nodes: for files rejected half-way through."""
-
-    def locate(loc: tuple[int | str, ...]) -> tuple[int, int]:
-        node, pos = root, (0, 0)
-        for part in loc:
-            try:
-                if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
-                    pos = node.lc.key(part)
-                    node = node[part]
-                elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                    pos = node.lc.item(part)
-                    node = node[part]
-                else:
-                    break
-            except (AttributeError, KeyError, TypeError):
-                break
-        return pos[0] + 1, pos[1] + 1
-
-    return locate
-
-
 def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
     """Return (plain data, locator, errors) for a file's bytes. On any error the data is None."""
 
@@ -129,7 +107,7 @@ def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
 
     cached = parsed_cache.read(raw)
     if cached is not None:
-        return cached[0], _position_locator(cached[1]), []
+        return cached[0], _locator(cached[1]), []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -151,10 +129,10 @@ def parse_yaml(raw: bytes, display: str) -> tuple[Any, Locator, list[KBError]]:
     try:
         data = _plain(doc, (), set(), [0], positions)
     except _Reject as rej:
-        locate = _locator(doc)
+        locate = _locator(positions)  # every prefix of rej.loc was recorded before descending
         line, col = locate(rej.loc)
         return None, locate, [KBError(display, line, col, field_path(rej.loc), rej.message)]
     except RecursionError:
         return fail(f"nested deeper than {MAX_DEPTH} levels")
     parsed_cache.write(raw, data, positions)
-    return data, _position_locator(positions), []
+    return data, _locator(positions), []
