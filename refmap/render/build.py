@@ -161,10 +161,12 @@ def _figure_key(r: CheckResult, salt: str) -> str:
 
 def _drawn(out_dir: Path, previous: dict, keys: dict[str, str]) -> dict[str, str]:
     """Figures on disk whose key is unchanged since they were drawn."""
-    old = previous.get("figures", {})
+    old = previous.get("figures")
+    if not isinstance(old, dict):
+        return {}
     out = {}
     for path, key in keys.items():
-        if isinstance(old, dict) and old.get(path) == key:
+        if old.get(path) == key:
             try:
                 out[path] = (out_dir / path).read_text(encoding="utf-8")
             except OSError:

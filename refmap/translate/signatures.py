@@ -13,8 +13,9 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..cachedir import cache_dir
 from ..verify.pool import Outcome, WorkerPool
-from ..verify.store import cache_dir, environment_key
+from ..verify.store import environment_key
 from ..verify.tasks import introspect_task
 
 Signatures = dict[str, dict[str, str]]
